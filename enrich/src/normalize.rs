@@ -1,0 +1,69 @@
+//! Text normalization for matching and hashing. Display text is never
+//! altered: this produces keys.
+//!
+//! Arabic: alef forms (أ إ آ ٱ) → ا, alef maqsura ى → ي, ta marbuta ة → ه,
+//! hamza on waw/ya (ؤ ئ) → و ي, diacritics (harakat, shadda, sukun, dagger
+//! alef) and tatweel removed, Arabic punctuation (، ؛ ؟) treated as
+//! punctuation, Eastern Arabic and Persian digits → ASCII. Other scripts:
+//! lowercase. Everything: punctuation dropped, whitespace collapsed.
+
+/// Normalize one character; `None` drops it, a space separates words.
+fn fold(c: char) -> Option<char> {
+    Some(match c {
+        'أ' | 'إ' | 'آ' | 'ٱ' | 'ٲ' | 'ٳ' => 'ا',
+        'ى' | 'ی' => 'ي',
+        'ة' => 'ه',
+        'ؤ' => 'و',
+        'ئ' => 'ي',
+        'ک' => 'ك',
+        // Harakat, tanwin, shadda, sukun, dagger alef, Quranic marks, tatweel.
+        '\u{064B}'..='\u{065F}' | '\u{0670}' | '\u{06D6}'..='\u{06ED}' | '\u{0640}' => return None,
+        // Bidi and zero-width controls.
+        '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{FEFF}' => return None,
+        '٠'..='٩' => char::from(b'0' + (c as u32 - '٠' as u32) as u8),
+        '۰'..='۹' => char::from(b'0' + (c as u32 - '۰' as u32) as u8),
+        c if c.is_alphanumeric() => c,
+        _ => ' ',
+    })
+}
+
+/// The matching key of `text`: folded, lowercased, words separated by one
+/// space.
+pub fn normalize(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut pending_space = false;
+    for c in text.chars() {
+        let Some(f) = fold(c) else { continue };
+        if f == ' ' {
+            pending_space = !out.is_empty();
+            continue;
+        }
+        if pending_space {
+            out.push(' ');
+            pending_space = false;
+        }
+        out.extend(f.to_lowercase());
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn folds_arabic_letter_forms_and_marks() {
+        assert_eq!(normalize("أَحْمَد"), normalize("احمد"));
+        assert_eq!(normalize("إلى"), "الي");
+        assert_eq!(normalize("مدرسة"), "مدرسه");
+        assert_eq!(normalize("الـــعـــراق"), "العراق");
+        assert_eq!(normalize("مسؤول"), "مسوول");
+    }
+
+    #[test]
+    fn digits_punctuation_and_case() {
+        assert_eq!(normalize("٢٠٢٠، عام ۱۴۰۰؟"), "2020 عام 1400");
+        assert_eq!(normalize("  Hello,   WORLD! "), "hello world");
+        assert_eq!(normalize("\u{200F}#داعش"), "داعش");
+    }
+}

@@ -1,0 +1,123 @@
+//! Fetcher, source and scraper configuration.
+
+use std::collections::BTreeMap;
+
+use newsflow_extract::SiteSelectors;
+use serde::{Deserialize, Serialize};
+
+/// `[fetcher]` in the config file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct FetcherConfig {
+    /// Sent with every request. Be honest and leave a contact URL so site
+    /// owners can reach you.
+    pub user_agent: String,
+    /// Poll interval of a source that sets none, in seconds. Default 300.
+    pub default_interval_secs: u64,
+    /// Cap on one request (connect, headers and the whole body), in seconds:
+    /// a slow-drip server is cut here. Default 30.
+    pub request_timeout_secs: u64,
+    /// Largest response body accepted, in bytes; larger ones are cut and
+    /// reported. Default 10 MiB.
+    pub max_body_bytes: usize,
+    /// Redirects followed before giving up. Default 5.
+    pub max_redirects: usize,
+    /// Requests in flight over all hosts. Default 32.
+    pub concurrency: usize,
+    /// Requests in flight per host. Default 2.
+    pub per_host_concurrency: usize,
+    /// Requests per second per host. Default 1.0: polite to small sites.
+    pub per_host_rps: f64,
+}
+
+impl Default for FetcherConfig {
+    fn default() -> Self {
+        Self {
+            user_agent: concat!("newsflow/", env!("CARGO_PKG_VERSION"), " (+https://github.com/newsflow/newsflow)")
+                .into(),
+            default_interval_secs: 300,
+            request_timeout_secs: 30,
+            max_body_bytes: 10 * 1024 * 1024,
+            max_redirects: 5,
+            concurrency: 32,
+            per_host_concurrency: 2,
+            per_host_rps: 1.0,
+        }
+    }
+}
+
+impl FetcherConfig {
+    /// Check the values, naming the offending field.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.user_agent.trim().is_empty() {
+            return Err("fetcher.user_agent: must not be empty".into());
+        }
+        if self.request_timeout_secs == 0 {
+            return Err("fetcher.request_timeout_secs: must be at least 1".into());
+        }
+        if self.concurrency == 0 || self.per_host_concurrency == 0 {
+            return Err("fetcher.concurrency and fetcher.per_host_concurrency: must be at least 1".into());
+        }
+        if !(self.per_host_rps > 0.0 && self.per_host_rps.is_finite()) {
+            return Err(format!("fetcher.per_host_rps: must be a positive number, got {}", self.per_host_rps));
+        }
+        if self.max_body_bytes < 1024 {
+            return Err(format!("fetcher.max_body_bytes: must be at least 1024, got {}", self.max_body_bytes));
+        }
+        Ok(())
+    }
+}
+
+/// One `[[sources]]` entry: a feed to poll.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SourceConfig {
+    /// Short stable name; defaults to the feed URL's host and path.
+    #[serde(default)]
+    pub id: Option<String>,
+    /// Feed URL (RSS, Atom or JSON Feed).
+    pub url: String,
+    /// Poll interval in seconds; defaults to `fetcher.default_interval_secs`.
+    #[serde(default)]
+    pub interval_secs: Option<u64>,
+    /// Language hint for the source's articles (ISO 639-1).
+    #[serde(default)]
+    pub language: Option<String>,
+}
+
+impl SourceConfig {
+    pub fn from_url(url: &str) -> Self {
+        Self { id: None, url: url.to_owned(), interval_secs: None, language: None }
+    }
+
+    /// The source id: the configured one, else `host/path` of the URL.
+    pub fn source_id(&self) -> String {
+        if let Some(id) = &self.id {
+            return id.clone();
+        }
+        match url::Url::parse(&self.url) {
+            Ok(u) => format!("{}{}", u.host_str().unwrap_or_default(), u.path().trim_end_matches('/')),
+            Err(_) => self.url.clone(),
+        }
+    }
+
+    pub fn validate(&self, index: usize) -> Result<(), String> {
+        match url::Url::parse(&self.url) {
+            Ok(u) if matches!(u.scheme(), "http" | "https") => {}
+            _ => return Err(format!("sources[{index}].url: {:?} is not an http(s) URL", self.url)),
+        }
+        if self.interval_secs == Some(0) {
+            return Err(format!("sources[{index}].interval_secs: must be at least 1"));
+        }
+        Ok(())
+    }
+}
+
+/// `[scraper]` in the config file.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ScraperConfig {
+    /// Per-site CSS overrides for pages where the generic extractor fails,
+    /// keyed by host (`"www.example.com"`).
+    pub sites: BTreeMap<String, SiteSelectors>,
+}

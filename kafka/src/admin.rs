@@ -1,0 +1,111 @@
+//! Create or verify the pipeline's topics, idempotently.
+
+use std::time::{Duration, Instant};
+
+use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
+use rdkafka::client::DefaultClientContext;
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::error::RDKafkaErrorCode;
+use tracing::{info, warn};
+
+use crate::producer::base_client_config;
+use crate::{KafkaConfig, KafkaError, TopicSettings};
+
+/// What `ensure_topics` found for one topic.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TopicState {
+    Created,
+    Existed { partitions: usize },
+}
+
+/// Wait until the cluster answers a metadata request, retrying with a clear
+/// warning each time, for at most `kafka.connect_timeout_secs`.
+pub async fn wait_for_cluster(cfg: &KafkaConfig) -> Result<(), KafkaError> {
+    let started = Instant::now();
+    let limit = Duration::from_secs(cfg.connect_timeout_secs);
+    let mut attempt = 0u32;
+    loop {
+        attempt += 1;
+        let cc = base_client_config(cfg);
+        let res = tokio::task::spawn_blocking(move || {
+            let consumer: BaseConsumer = cc.create()?;
+            consumer.fetch_metadata(None, Duration::from_secs(3)).map(|_| ())
+        })
+        .await
+        .map_err(|e| KafkaError::Config(format!("metadata task failed: {e}")))?;
+        match res {
+            Ok(_) => return Ok(()),
+            Err(e) if started.elapsed() >= limit => {
+                return Err(KafkaError::Unreachable {
+                    brokers: cfg.brokers.clone(),
+                    waited_secs: started.elapsed().as_secs(),
+                    detail: e.to_string(),
+                });
+            }
+            Err(e) => {
+                warn!(brokers = %cfg.brokers, attempt, error = %e, "kafka brokers unreachable, retrying");
+                tokio::time::sleep(Duration::from_millis(500 * u64::from(attempt.min(10)))).await;
+            }
+        }
+    }
+}
+
+/// Create every pipeline topic that is missing; verify the partition count
+/// of those that exist (more partitions than configured is fine; fewer is
+/// reported, since it caps how far a stage scales out).
+pub async fn ensure_topics(cfg: &KafkaConfig) -> Result<Vec<(String, TopicState)>, KafkaError> {
+    wait_for_cluster(cfg).await?;
+    let admin: AdminClient<DefaultClientContext> = base_client_config(cfg).create()?;
+    let settings = cfg.topic_settings();
+    let retention: Vec<String> = settings.iter().map(|s| s.retention_ms.to_string()).collect();
+    let new_topics: Vec<NewTopic<'_>> = settings
+        .iter()
+        .zip(&retention)
+        .map(|(s, ms)| {
+            NewTopic::new(&s.name, s.partitions, TopicReplication::Fixed(s.replication_factor))
+                .set("retention.ms", ms)
+                .set("cleanup.policy", s.cleanup_policy)
+        })
+        .collect();
+    let opts = AdminOptions::new().operation_timeout(Some(Duration::from_secs(30)));
+    let results = admin.create_topics(&new_topics, &opts).await?;
+    let mut out = Vec::new();
+    for (res, s) in results.into_iter().zip(&settings) {
+        match res {
+            Ok(name) => {
+                info!(topic = %name, partitions = s.partitions, "topic created");
+                out.push((name, TopicState::Created));
+            }
+            Err((name, RDKafkaErrorCode::TopicAlreadyExists)) => {
+                let (c, n) = (cfg.clone(), name.clone());
+                let partitions = tokio::task::spawn_blocking(move || partition_count(&c, &n))
+                    .await
+                    .map_err(|e| KafkaError::Config(format!("metadata task failed: {e}")))??;
+                if partitions < s.partitions as usize {
+                    warn!(topic = %name, partitions, configured = s.partitions, "topic has fewer partitions than configured");
+                }
+                out.push((name, TopicState::Existed { partitions }));
+            }
+            Err((name, code)) => {
+                return Err(KafkaError::Topic { topic: name, detail: format!("cannot create: {code}") });
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Number of partitions of `topic`.
+pub fn partition_count(cfg: &KafkaConfig, topic: &str) -> Result<usize, KafkaError> {
+    let consumer: BaseConsumer = base_client_config(cfg).create()?;
+    let md = consumer.fetch_metadata(Some(topic), Duration::from_secs(10))?;
+    md.topics()
+        .iter()
+        .find(|t| t.name() == topic)
+        .map(|t| t.partitions().len())
+        .ok_or_else(|| KafkaError::Topic { topic: topic.into(), detail: "not in metadata".into() })
+}
+
+/// The settings `ensure_topics` applies, for display.
+pub fn describe(cfg: &KafkaConfig) -> Vec<TopicSettings> {
+    cfg.topic_settings()
+}

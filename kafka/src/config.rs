@@ -1,0 +1,186 @@
+//! Kafka client and topic configuration.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use newsflow_wire::{TopicKind, Topics};
+use serde::{Deserialize, Serialize};
+
+use crate::KafkaError;
+
+/// `[kafka]` in the config file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct KafkaConfig {
+    /// Bootstrap servers, `host:port,host:port`. Empty (the default) means
+    /// "start the embedded broker", the zero-setup laptop mode.
+    pub brokers: String,
+    /// Prefix of every topic name (default `newsflow.`), so several pipelines
+    /// can share a cluster.
+    pub topic_prefix: String,
+    /// Prefix of consumer group ids; a stage's group is this plus its name
+    /// (default `newsflow-`: `newsflow-scrape`, ...).
+    pub group_prefix: String,
+    /// Partitions of new topics. Default 6: each stage can scale out to six
+    /// consumers of one group; more partitions cost little.
+    pub partitions: i32,
+    /// Replication factor of new topics. Default 1 (one embedded broker);
+    /// use 3 on a production cluster.
+    pub replication_factor: i32,
+    /// Retention of `raw-pages`, in hours. Default 168 (a week): long enough
+    /// to re-extract recent pages with `newsflow replay`.
+    pub raw_pages_retention_hours: u64,
+    /// Retention of `articles`, `enriched` and `alerts`, in hours. Default 168.
+    pub retention_hours: u64,
+    /// Retention of `dead-letters`, in hours. Default 720 (30 days): time to
+    /// look at what failed.
+    pub dead_letters_retention_hours: u64,
+    /// Producer compression: none, gzip, snappy, lz4 or zstd. Default lz4:
+    /// cheap on CPU and halves HTML.
+    pub compression: String,
+    /// Consumer session timeout in ms. Default 30000.
+    pub session_timeout_ms: u64,
+    /// On shutdown, how long to wait for in-flight messages before
+    /// committing, in ms. Must be shorter than the session timeout so the
+    /// group does not rebalance mid-drain. Default 10000.
+    pub drain_deadline_ms: u64,
+    /// Messages a stage processes concurrently (bounded: backpressure).
+    /// Default 64.
+    pub max_in_flight: usize,
+    /// How long to keep retrying an unreachable cluster at start before
+    /// giving up, in seconds. Default 120.
+    pub connect_timeout_secs: u64,
+    /// Extra librdkafka properties (`security.protocol`, `sasl.mechanisms`,
+    /// ...). Secrets belong in the environment:
+    /// `NEWSFLOW_KAFKA__LIBRDKAFKA__SASL_PASSWORD` style overrides.
+    pub librdkafka: BTreeMap<String, String>,
+}
+
+impl Default for KafkaConfig {
+    fn default() -> Self {
+        Self {
+            brokers: String::new(),
+            topic_prefix: "newsflow.".into(),
+            group_prefix: "newsflow-".into(),
+            partitions: 6,
+            replication_factor: 1,
+            raw_pages_retention_hours: 168,
+            retention_hours: 168,
+            dead_letters_retention_hours: 720,
+            compression: "lz4".into(),
+            session_timeout_ms: 30_000,
+            drain_deadline_ms: 10_000,
+            max_in_flight: 64,
+            connect_timeout_secs: 120,
+            librdkafka: BTreeMap::new(),
+        }
+    }
+}
+
+/// How one topic is created.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TopicSettings {
+    pub name: String,
+    pub partitions: i32,
+    pub replication_factor: i32,
+    pub retention_ms: u64,
+    /// `delete` or `compact`.
+    pub cleanup_policy: &'static str,
+}
+
+impl KafkaConfig {
+    /// Check cross-field rules early, naming the offending field.
+    pub fn validate(&self) -> Result<(), KafkaError> {
+        let bad = |field: &str, why: String| Err(KafkaError::Config(format!("kafka.{field}: {why}")));
+        if self.partitions < 1 {
+            return bad("partitions", format!("must be at least 1, got {}", self.partitions));
+        }
+        if self.replication_factor < 1 {
+            return bad("replication_factor", format!("must be at least 1, got {}", self.replication_factor));
+        }
+        if !matches!(self.compression.as_str(), "none" | "gzip" | "snappy" | "lz4" | "zstd") {
+            return bad("compression", format!("must be none, gzip, snappy, lz4 or zstd, got {:?}", self.compression));
+        }
+        if self.drain_deadline_ms >= self.session_timeout_ms {
+            return bad(
+                "drain_deadline_ms",
+                format!(
+                    "({}) must be shorter than kafka.session_timeout_ms ({}) or the group rebalances mid-drain",
+                    self.drain_deadline_ms, self.session_timeout_ms
+                ),
+            );
+        }
+        if self.max_in_flight == 0 {
+            return bad("max_in_flight", "must be at least 1".into());
+        }
+        for b in self.brokers.split(',').map(str::trim).filter(|b| !b.is_empty()) {
+            let ok = b.rsplit_once(':').is_some_and(|(h, p)| !h.is_empty() && p.parse::<u16>().is_ok());
+            if !ok {
+                return bad("brokers", format!("{b:?} is not host:port"));
+            }
+        }
+        if self.topic_prefix.chars().any(|c| !(c.is_ascii_alphanumeric() || "._-".contains(c))) {
+            return bad("topic_prefix", format!("{:?} may only hold ASCII letters, digits, '.', '_' and '-'", self.topic_prefix));
+        }
+        Ok(())
+    }
+
+    pub fn topics(&self) -> Topics {
+        Topics::new(self.topic_prefix.clone())
+    }
+
+    /// The consumer group of a stage.
+    pub fn group_id(&self, stage: &str) -> String {
+        format!("{}{stage}", self.group_prefix)
+    }
+
+    pub fn drain_deadline(&self) -> Duration {
+        Duration::from_millis(self.drain_deadline_ms)
+    }
+
+    /// How every pipeline topic is created.
+    pub fn topic_settings(&self) -> Vec<TopicSettings> {
+        let topics = self.topics();
+        TopicKind::ALL
+            .iter()
+            .map(|&kind| {
+                let hours = match kind {
+                    TopicKind::RawPages => self.raw_pages_retention_hours,
+                    TopicKind::DeadLetters => self.dead_letters_retention_hours,
+                    _ => self.retention_hours,
+                };
+                TopicSettings {
+                    name: topics.name(kind),
+                    partitions: self.partitions,
+                    replication_factor: self.replication_factor,
+                    retention_ms: hours * 3_600_000,
+                    cleanup_policy: "delete",
+                }
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_valid() {
+        KafkaConfig::default().validate().unwrap();
+    }
+
+    #[test]
+    fn drain_deadline_must_be_shorter_than_session_timeout() {
+        let cfg = KafkaConfig { drain_deadline_ms: 60_000, ..Default::default() };
+        let err = cfg.validate().unwrap_err().to_string();
+        assert!(err.contains("kafka.drain_deadline_ms"), "{err}");
+    }
+
+    #[test]
+    fn broker_list_must_be_host_port() {
+        let cfg = KafkaConfig { brokers: "localhost:9092,broken".into(), ..Default::default() };
+        let err = cfg.validate().unwrap_err().to_string();
+        assert!(err.contains("kafka.brokers") && err.contains("broken"), "{err}");
+    }
+}

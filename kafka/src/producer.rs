@@ -1,0 +1,125 @@
+//! An idempotent producer that waits for the broker's acknowledgement.
+
+use std::time::Duration;
+
+use backon::{ExponentialBuilder, Retryable};
+use rdkafka::error::RDKafkaErrorCode;
+use rdkafka::producer::{FutureProducer, FutureRecord, Producer as _};
+use rdkafka::util::Timeout;
+use rdkafka::ClientConfig;
+use tokio_util::sync::CancellationToken;
+use tracing::warn;
+
+use crate::{KafkaConfig, KafkaError};
+
+/// Why a record was not acknowledged.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum SendError {
+    /// The broker will never take this record (too large, invalid).
+    #[error("record rejected: {0}")]
+    Rejected(String),
+    /// Shutdown was requested while still retrying.
+    #[error("cancelled while retrying: {0}")]
+    Cancelled(String),
+}
+
+/// Shared, cheap to clone.
+#[derive(Clone)]
+pub struct Producer {
+    inner: FutureProducer,
+}
+
+/// Settings every client shares: brokers and the user's librdkafka extras.
+pub(crate) fn base_client_config(cfg: &KafkaConfig) -> ClientConfig {
+    let mut cc = ClientConfig::new();
+    cc.set("bootstrap.servers", &cfg.brokers)
+        .set("client.id", "newsflow")
+        .set("log_level", "4");
+    for (k, v) in &cfg.librdkafka {
+        cc.set(k, v);
+    }
+    cc
+}
+
+impl Producer {
+    pub fn new(cfg: &KafkaConfig) -> Result<Self, KafkaError> {
+        let mut cc = base_client_config(cfg);
+        cc.set("enable.idempotence", "true")
+            .set("acks", "all")
+            .set("compression.type", &cfg.compression)
+            .set("linger.ms", "5")
+            .set("message.max.bytes", "16777216")
+            // Surface failures after 30 s so our own retry loop (which can be
+            // cancelled at shutdown) takes over from librdkafka's.
+            .set("message.timeout.ms", "30000");
+        for (k, v) in &cfg.librdkafka {
+            cc.set(k, v);
+        }
+        Ok(Self { inner: cc.create()? })
+    }
+
+    /// Send one record and wait until the broker acknowledges it. Transient
+    /// failures are retried with capped exponential backoff until `cancel`.
+    pub async fn send(
+        &self,
+        topic: &str,
+        key: &str,
+        value: &[u8],
+        cancel: &CancellationToken,
+    ) -> Result<(), SendError> {
+        let attempt = || async {
+            let record = FutureRecord::to(topic).key(key).payload(value);
+            match self.inner.send(record, Timeout::After(Duration::from_secs(60))).await {
+                Ok(_) => Ok(()),
+                Err((e, _)) => Err(classify(e)),
+            }
+        };
+        let retried = attempt
+            .retry(backoff())
+            .when(|e| matches!(e, Attempt::Transient(_)) && !cancel.is_cancelled())
+            .notify(|e, wait| warn!(%topic, error = %e, ?wait, "produce failed, retrying"));
+        let res = tokio::select! {
+            r = retried => r,
+            _ = cancel.cancelled() => return Err(SendError::Cancelled(format!("producing to {topic}"))),
+        };
+        match res {
+            Ok(()) => Ok(()),
+            Err(Attempt::Permanent(msg)) => Err(SendError::Rejected(msg)),
+            Err(Attempt::Transient(msg)) => Err(SendError::Cancelled(msg)),
+        }
+    }
+
+    /// Wait for every queued record to be delivered (at shutdown).
+    pub fn flush(&self, timeout: Duration) {
+        if let Err(e) = self.inner.flush(Timeout::After(timeout)) {
+            warn!(error = %e, "producer flush incomplete");
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+enum Attempt {
+    #[error("{0}")]
+    Transient(String),
+    #[error("{0}")]
+    Permanent(String),
+}
+
+fn classify(e: rdkafka::error::KafkaError) -> Attempt {
+    use RDKafkaErrorCode::*;
+    match e.rdkafka_error_code() {
+        Some(MessageSizeTooLarge | InvalidMessage | InvalidMessageSize | InvalidRecord | TopicAuthorizationFailed) => {
+            Attempt::Permanent(e.to_string())
+        }
+        _ => Attempt::Transient(e.to_string()),
+    }
+}
+
+/// Capped exponential backoff with jitter, retrying until told otherwise.
+pub(crate) fn backoff() -> ExponentialBuilder {
+    ExponentialBuilder::default()
+        .with_min_delay(Duration::from_millis(200))
+        .with_max_delay(Duration::from_secs(30))
+        .with_jitter()
+        .without_max_times()
+}

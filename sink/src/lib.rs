@@ -1,0 +1,24 @@
+//! Sink: where articles land.
+//!
+//! Layout:
+//! - [`row`]: [`ArticleRow`], the stored shape of an enriched article.
+//! - [`schema`]: the migrations of the shared SQLite / PostgreSQL schema.
+//! - [`batch`]: group commit: concurrent writers share one transaction.
+//! - [`sqlite`] and [`postgres`]: the two stores.
+//! - [`store`]: [`Store`], chosen by URL (`sqlite:PATH`, `postgres://…`).
+//! - [`stage`]: the sink stage: `enriched` → store.
+//!
+//! Every write is an upsert on the item id, so a message delivered twice
+//! (at-least-once) still gives one row.
+
+pub mod batch;
+pub mod postgres;
+pub mod row;
+pub mod schema;
+pub mod sqlite;
+pub mod stage;
+pub mod store;
+
+pub use row::ArticleRow;
+pub use stage::SinkStage;
+pub use store::{SinkError, Store, StoredSummary};

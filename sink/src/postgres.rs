@@ -1,0 +1,198 @@
+//! The PostgreSQL store (production): one writer task with group commit,
+//! each batch a single `INSERT … SELECT FROM UNNEST(…) ON CONFLICT (id) DO
+//! UPDATE`. Reconnects with the next batch after the server went away;
+//! the rows of a failed batch are reported unavailable and retried by the
+//! stage, so nothing is lost while the database is down.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use tokio::sync::mpsc;
+use tokio_postgres::error::SqlState;
+use tokio_postgres::{Client, NoTls};
+use tracing::{error, info, warn};
+
+use crate::batch::{fill, isolate, reply, Batcher, Job, WriteError};
+use crate::schema::{update_set, MIGRATIONS, UPSERT_COLUMNS};
+use crate::{ArticleRow, SinkError, StoredSummary};
+
+/// Connect, spawning the connection driver.
+pub(crate) async fn connect(url: &str) -> Result<Client, tokio_postgres::Error> {
+    let (client, conn) = tokio_postgres::connect(url, NoTls).await?;
+    tokio::spawn(async move {
+        if let Err(e) = conn.await {
+            warn!(error = %e, "postgres connection closed");
+        }
+    });
+    Ok(client)
+}
+
+/// Apply pending migrations under an advisory lock, so several sink
+/// instances starting together migrate once.
+pub(crate) async fn migrate(client: &mut Client) -> Result<(), SinkError> {
+    const LOCK: i64 = 0x6e65_7773_666c_6f77; // "newsflow"
+    client.execute("SELECT pg_advisory_lock($1)", &[&LOCK]).await?;
+    let result = async {
+        client
+            .batch_execute("CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL)")
+            .await?;
+        let current: i64 = client
+            .query_one("SELECT COALESCE(MAX(version), 0) FROM schema_migrations", &[])
+            .await?
+            .get(0);
+        for (version, _, sql) in MIGRATIONS.iter().filter(|m| m.0 > current) {
+            let tx = client.transaction().await?;
+            tx.batch_execute(sql).await?;
+            tx.execute("INSERT INTO schema_migrations (version, applied_at) VALUES ($1, now())", &[version]).await?;
+            tx.commit().await?;
+            info!(version, "postgres migration applied");
+        }
+        Ok::<_, tokio_postgres::Error>(())
+    }
+    .await;
+    client.execute("SELECT pg_advisory_unlock($1)", &[&LOCK]).await?;
+    Ok(result?)
+}
+
+fn upsert_sql() -> String {
+    let cols = UPSERT_COLUMNS.join(", ");
+    let types = [
+        "text", "text", "text", "text", "text", "text", "timestamptz", "text", "text", "text", "text", "text", "text",
+        "int8", "text", "timestamptz",
+    ];
+    let arrays = types.iter().enumerate().map(|(i, t)| format!("${}::{t}[]", i + 1)).collect::<Vec<_>>().join(", ");
+    let select = UPSERT_COLUMNS
+        .iter()
+        .map(|c| if *c == "authors" { "u.authors::jsonb".to_owned() } else { format!("u.{c}") })
+        .collect::<Vec<_>>()
+        .join(", ");
+    format!(
+        "INSERT INTO articles ({cols}, stored_at, updated_at)
+         SELECT {select}, now(), now() FROM UNNEST({arrays}) AS u({cols})
+         ON CONFLICT (id) DO UPDATE SET {}",
+        update_set()
+    )
+}
+
+fn classify(e: &tokio_postgres::Error) -> WriteError {
+    let unavailable = e.is_closed()
+        || e.code().is_none()
+        || e.code().is_some_and(|c| {
+            let s = c.code();
+            s.starts_with("08") || s.starts_with("53") || s.starts_with("57") || *c == SqlState::T_R_SERIALIZATION_FAILURE || *c == SqlState::T_R_DEADLOCK_DETECTED
+        });
+    if unavailable { WriteError::Unavailable(e.to_string()) } else { WriteError::Rejected(e.to_string()) }
+}
+
+async fn write_rows(client: &Client, sql: &str, rows: &[&ArticleRow]) -> Result<(), WriteError> {
+    // One statement cannot update the same row twice: keep the last copy.
+    let mut last: HashMap<&str, usize> = HashMap::new();
+    for (i, r) in rows.iter().enumerate() {
+        last.insert(&r.id, i);
+    }
+    let rows: Vec<&ArticleRow> = rows.iter().enumerate().filter(|(i, r)| last[r.id.as_str()] == *i).map(|(_, r)| *r).collect();
+    let text = |f: &dyn Fn(&ArticleRow) -> Option<String>| rows.iter().map(|r| f(r)).collect::<Vec<Option<String>>>();
+    let ids = text(&|r| Some(r.id.clone()));
+    let urls = text(&|r| Some(r.url.clone()));
+    let canon = text(&|r| Some(r.canonical_url.clone()));
+    let titles = text(&|r| r.title.clone());
+    let texts = text(&|r| Some(r.text.clone()));
+    let langs = text(&|r| r.language.clone());
+    let published: Vec<Option<DateTime<Utc>>> = rows.iter().map(|r| r.published_at).collect();
+    let sources = text(&|r| Some(r.source.clone()));
+    let authors = text(&|r| Some(serde_json::to_string(&r.authors).unwrap_or_else(|_| "[]".into())));
+    let descs = text(&|r| r.description.clone());
+    let sites = text(&|r| r.site_name.clone());
+    let images = text(&|r| r.top_image.clone());
+    let hashes = text(&|r| Some(r.content_hash.clone()));
+    let words: Vec<i64> = rows.iter().map(|r| r.word_count).collect();
+    let traces = text(&|r| Some(r.trace_id.clone()));
+    let fetched: Vec<Option<DateTime<Utc>>> = rows.iter().map(|r| r.fetched_at).collect();
+    client
+        .execute(
+            sql,
+            &[
+                &ids, &urls, &canon, &titles, &texts, &langs, &published, &sources, &authors, &descs, &sites, &images,
+                &hashes, &words, &traces, &fetched,
+            ],
+        )
+        .await
+        .map(|_| ())
+        .map_err(|e| classify(&e))
+}
+
+async fn writer_loop(url: String, mut rx: mpsc::Receiver<Job>, mut client: Option<Client>) {
+    let sql = upsert_sql();
+    while let Some(first) = rx.recv().await {
+        let jobs = fill(first, &mut rx);
+        if client.as_ref().is_none_or(Client::is_closed) {
+            client = match connect(&url).await {
+                Ok(c) => Some(c),
+                Err(e) => {
+                    warn!(error = %e, "postgres unreachable");
+                    let err = WriteError::Unavailable(e.to_string());
+                    jobs.into_iter().for_each(|j| reply(j, Err(err.clone())));
+                    continue;
+                }
+            };
+        }
+        let Some(c) = client.as_ref() else { continue };
+        let rows: Vec<&ArticleRow> = jobs.iter().map(|j| &j.row).collect();
+        let started = std::time::Instant::now();
+        let result = write_rows(c, &sql, &rows).await;
+        crate::store::record_batch("postgres", rows.len(), started.elapsed());
+        if isolate(&jobs, &result) {
+            for job in jobs {
+                let r = write_rows(c, &sql, &[&job.row]).await;
+                reply(job, r);
+            }
+            continue;
+        }
+        if let Err(e) = &result {
+            error!(error = %e, rows = jobs.len(), "postgres batch failed");
+            if matches!(e, WriteError::Unavailable(_)) {
+                client = None;
+            }
+        }
+        jobs.into_iter().for_each(|j| reply(j, result.clone()));
+    }
+}
+
+/// Opened PostgreSQL store.
+pub struct PgStore {
+    pub(crate) batcher: Batcher,
+    url: String,
+}
+
+impl PgStore {
+    pub async fn open(url: &str) -> Result<Self, SinkError> {
+        let mut client = connect(url).await.map_err(|e| SinkError::Open(format!("postgres {}: {e}", redact(url))))?;
+        migrate(&mut client).await?;
+        let (batcher, rx) = Batcher::channel();
+        tokio::spawn(writer_loop(url.to_owned(), rx, Some(client)));
+        Ok(Self { batcher, url: url.to_owned() })
+    }
+
+    pub async fn summary(&self, latest: usize) -> Result<StoredSummary, SinkError> {
+        let client = connect(&self.url).await?;
+        let count: i64 = client.query_one("SELECT COUNT(*) FROM articles", &[]).await?.get(0);
+        let titles = client
+            .query("SELECT COALESCE(title, url) FROM articles ORDER BY stored_at DESC, id LIMIT $1", &[&(latest as i64)])
+            .await?
+            .iter()
+            .map(|r| r.get::<_, String>(0))
+            .collect();
+        Ok(StoredSummary { count: count as u64, latest_titles: titles })
+    }
+}
+
+/// A database URL without its password, for messages.
+pub fn redact(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut u) if u.password().is_some() => {
+            let _ = u.set_password(Some("***"));
+            u.to_string()
+        }
+        _ => url.to_owned(),
+    }
+}

@@ -1,0 +1,150 @@
+//! The SQLite store (the embedded default): WAL mode, one writer thread with
+//! group commit. A transaction is durable against a process crash when it
+//! commits (WAL + `synchronous=NORMAL` can lose the last commits only on a
+//! power loss).
+
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use rusqlite::{params_from_iter, Connection};
+use tokio::sync::mpsc;
+use tracing::{error, info};
+
+use crate::batch::{fill, isolate, reply, Batcher, Job, WriteError};
+use crate::schema::{update_set, MIGRATIONS, UPSERT_COLUMNS};
+use crate::{ArticleRow, SinkError, StoredSummary};
+
+fn ts(d: &DateTime<Utc>) -> String {
+    d.to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+pub(crate) fn open_conn(path: &Path) -> Result<Connection, SinkError> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|e| SinkError::Open(format!("{}: {e}", dir.display())))?;
+    }
+    let conn = Connection::open(path).map_err(|e| SinkError::Open(format!("{}: {e}", path.display())))?;
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "synchronous", "NORMAL")?;
+    conn.busy_timeout(std::time::Duration::from_secs(10))?;
+    Ok(conn)
+}
+
+/// Apply pending migrations.
+pub(crate) fn migrate(conn: &mut Connection) -> Result<(), SinkError> {
+    conn.execute_batch("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)")?;
+    let current: i64 = conn.query_row("SELECT COALESCE(MAX(version), 0) FROM schema_migrations", [], |r| r.get(0))?;
+    for (version, sql, _) in MIGRATIONS.iter().filter(|m| m.0 > current) {
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql)?;
+        tx.execute("INSERT INTO schema_migrations (version, applied_at) VALUES (?1, ?2)", rusqlite::params![version, ts(&Utc::now())])?;
+        tx.commit()?;
+        info!(version, "sqlite migration applied");
+    }
+    Ok(())
+}
+
+fn upsert_sql() -> String {
+    let cols = UPSERT_COLUMNS.join(", ");
+    let marks = (1..=UPSERT_COLUMNS.len() + 2).map(|i| format!("?{i}")).collect::<Vec<_>>().join(", ");
+    format!(
+        "INSERT INTO articles ({cols}, stored_at, updated_at) VALUES ({marks})
+         ON CONFLICT(id) DO UPDATE SET {}",
+        update_set()
+    )
+}
+
+fn write_rows(conn: &mut Connection, sql: &str, rows: &[&ArticleRow]) -> Result<(), WriteError> {
+    let map = |e: rusqlite::Error| match e.sqlite_error_code() {
+        Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked | rusqlite::ErrorCode::DiskFull)
+        | Some(rusqlite::ErrorCode::CannotOpen | rusqlite::ErrorCode::SystemIoFailure) => {
+            WriteError::Unavailable(e.to_string())
+        }
+        _ => WriteError::Rejected(e.to_string()),
+    };
+    let now = ts(&Utc::now());
+    let tx = conn.transaction().map_err(map)?;
+    {
+        let mut stmt = tx.prepare_cached(sql).map_err(map)?;
+        for r in rows {
+            let authors = serde_json::to_string(&r.authors).unwrap_or_else(|_| "[]".into());
+            let values: Vec<Option<String>> = vec![
+                Some(r.id.clone()),
+                Some(r.url.clone()),
+                Some(r.canonical_url.clone()),
+                r.title.clone(),
+                Some(r.text.clone()),
+                r.language.clone(),
+                r.published_at.as_ref().map(ts),
+                Some(r.source.clone()),
+                Some(authors),
+                r.description.clone(),
+                r.site_name.clone(),
+                r.top_image.clone(),
+                Some(r.content_hash.clone()),
+                Some(r.word_count.to_string()),
+                Some(r.trace_id.clone()),
+                r.fetched_at.as_ref().map(ts),
+                Some(now.clone()),
+                Some(now.clone()),
+            ];
+            stmt.execute(params_from_iter(values)).map_err(map)?;
+        }
+    }
+    tx.commit().map_err(map)
+}
+
+fn writer_loop(mut conn: Connection, mut rx: mpsc::Receiver<Job>) {
+    let sql = upsert_sql();
+    while let Some(first) = rx.blocking_recv() {
+        let jobs = fill(first, &mut rx);
+        let rows: Vec<&ArticleRow> = jobs.iter().map(|j| &j.row).collect();
+        let started = std::time::Instant::now();
+        let result = write_rows(&mut conn, &sql, &rows);
+        crate::store::record_batch("sqlite", rows.len(), started.elapsed());
+        if isolate(&jobs, &result) {
+            for job in jobs {
+                let r = write_rows(&mut conn, &sql, &[&job.row]);
+                reply(job, r);
+            }
+        } else {
+            if let Err(e) = &result {
+                error!(error = %e, rows = jobs.len(), "sqlite batch failed");
+            }
+            jobs.into_iter().for_each(|j| reply(j, result.clone()));
+        }
+    }
+}
+
+/// Opened SQLite store: a writer thread plus the path for readers.
+pub struct SqliteStore {
+    pub(crate) batcher: Batcher,
+    pub(crate) path: PathBuf,
+}
+
+impl SqliteStore {
+    pub fn open(path: &Path) -> Result<Self, SinkError> {
+        let mut conn = open_conn(path)?;
+        migrate(&mut conn)?;
+        let (batcher, rx) = Batcher::channel();
+        std::thread::Builder::new()
+            .name("sqlite-writer".into())
+            .spawn(move || writer_loop(conn, rx))
+            .map_err(|e| SinkError::Open(e.to_string()))?;
+        Ok(Self { batcher, path: path.to_owned() })
+    }
+
+    /// Row count and the latest titles (for progress output and tests).
+    pub fn summary(&self, latest: usize) -> Result<StoredSummary, SinkError> {
+        let conn = open_conn(&self.path)?;
+        summary(&conn, latest)
+    }
+}
+
+pub(crate) fn summary(conn: &Connection, latest: usize) -> Result<StoredSummary, SinkError> {
+    let count: i64 = conn.query_row("SELECT COUNT(*) FROM articles", [], |r| r.get(0))?;
+    let mut stmt = conn.prepare("SELECT COALESCE(title, url) FROM articles ORDER BY stored_at DESC, id LIMIT ?1")?;
+    let titles = stmt
+        .query_map([latest as i64], |r| r.get::<_, String>(0))?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(StoredSummary { count: count as u64, latest_titles: titles })
+}

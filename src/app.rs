@@ -1,0 +1,210 @@
+//! One function per subcommand.
+
+use std::io::Read;
+use std::path::Path;
+use std::time::Duration;
+
+use anyhow::{bail, Context, Result};
+use tokio_util::sync::CancellationToken;
+use tracing::{info, warn};
+
+use crate::cli::{BrokerArgs, Cli, Command, ExtractArgs, FeedArgs, NewsroomArgs, RunArgs, ServiceArgs};
+use crate::config::Config;
+use crate::newsroom::{find_seeds, Newsroom};
+use crate::observe::{init_tracing, serve_metrics, Readiness};
+use crate::services::{self, Service};
+
+pub async fn main(cli: Cli) -> Result<()> {
+    let mut cfg = Config::load(cli.config.as_deref())?;
+    if let Some(f) = &cli.log_format {
+        cfg.log.format = f.clone();
+    }
+    match cli.command {
+        Command::Run(args) => run(cfg, args).await,
+        Command::Fetch(a) => service(cfg, a, Service::Fetch).await,
+        Command::Scrape(a) => service(cfg, a, Service::Scrape).await,
+        Command::Enrich(a) => service(cfg, a, Service::Enrich).await,
+        Command::Sink(a) => service(cfg, a, Service::Sink).await,
+        Command::Topics(a) => topics(cfg, a).await,
+        Command::Broker(a) => broker(cfg, a).await,
+        Command::Newsroom(a) => newsroom(cfg, a).await,
+        Command::Feed(a) => feed(cfg, a).await,
+        Command::Extract(a) => extract(a),
+    }
+}
+
+fn finish_config(cfg: &mut Config, args: &ServiceArgs) -> Result<()> {
+    args.apply(cfg);
+    cfg.validate()?;
+    init_tracing(&cfg.log);
+    Ok(())
+}
+
+/// Cancel on SIGINT or SIGTERM; a second signal exits at once.
+pub fn shutdown_on_signals(cancel: CancellationToken) {
+    tokio::spawn(async move {
+        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(s) => s,
+            Err(e) => {
+                warn!(error = %e, "cannot listen for SIGTERM");
+                return;
+            }
+        };
+        for round in 0..2 {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+            if round == 0 {
+                info!("shutting down: draining in-flight messages (signal again to exit at once)");
+                cancel.cancel();
+            } else {
+                std::process::exit(130);
+            }
+        }
+    });
+}
+
+async fn start_metrics(cfg: &Config, ready: Readiness, cancel: &CancellationToken) -> Result<()> {
+    crate::observe::metrics_handle();
+    if !cfg.metrics.listen.is_empty() {
+        serve_metrics(&cfg.metrics.listen, ready, cancel.clone()).await?;
+    }
+    Ok(())
+}
+
+async fn run(mut cfg: Config, args: RunArgs) -> Result<()> {
+    finish_config(&mut cfg, &args.service)?;
+    let cancel = CancellationToken::new();
+    shutdown_on_signals(cancel.clone());
+    if let Some(secs) = args.duration {
+        let c = cancel.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_secs(secs)).await;
+            c.cancel();
+        });
+    }
+    let ready = Readiness::default();
+    start_metrics(&cfg, ready.clone(), &cancel).await?;
+    let newsroom_cancel = CancellationToken::new();
+    if args.demo {
+        let seeds = find_seeds(args.seeds.as_deref())?;
+        let addr = Newsroom::from_seeds(&seeds)?.spawn("127.0.0.1:0", newsroom_cancel.clone()).await?;
+        let feed = format!("http://{addr}/feed.xml");
+        println!("demo newsroom: http://{addr}/ (feed {feed})");
+        cfg.sources.push(newsflow_ingest::SourceConfig {
+            id: Some("demo-newsroom".into()),
+            url: feed,
+            interval_secs: Some(cfg.fetcher.default_interval_secs.min(10)),
+            language: Some("ar".into()),
+        });
+        // The demo's pages all live on one host: let them through quickly.
+        cfg.fetcher.per_host_rps = cfg.fetcher.per_host_rps.max(20.0);
+    }
+    std::fs::create_dir_all(&cfg.data_dir).with_context(|| format!("data_dir {}", cfg.data_dir.display()))?;
+    let broker = services::connect(&mut cfg, true, "run").await?;
+    println!(
+        "newsflow: brokers {}{} · storage {}",
+        cfg.kafka.brokers,
+        if broker.is_some() { " (embedded)" } else { "" },
+        newsflow_sink::postgres::redact(&cfg.database_url())
+    );
+    let store = services::open_store(&cfg).await?;
+    let progress = tokio::spawn(crate::progress::report(store.clone(), Duration::from_secs(2), cancel.clone()));
+    ready.set(true);
+    let result = services::run_all(&cfg, store.clone(), cancel.clone()).await;
+    cancel.cancel();
+    let _ = progress.await;
+    if let Ok(s) = store.summary(5).await {
+        println!("stored articles: {}", s.count);
+    }
+    newsroom_cancel.cancel();
+    if let Some(b) = broker {
+        b.stop().await;
+    }
+    result
+}
+
+async fn service(mut cfg: Config, args: ServiceArgs, which: Service) -> Result<()> {
+    finish_config(&mut cfg, &args)?;
+    let cancel = CancellationToken::new();
+    shutdown_on_signals(cancel.clone());
+    let ready = Readiness::default();
+    start_metrics(&cfg, ready.clone(), &cancel).await?;
+    services::connect(&mut cfg, false, which.name()).await?;
+    ready.set(true);
+    services::run_one(&cfg, which, cancel).await
+}
+
+async fn topics(mut cfg: Config, args: ServiceArgs) -> Result<()> {
+    finish_config(&mut cfg, &args)?;
+    services::connect(&mut cfg, false, "topics").await?;
+    for (name, state) in newsflow_kafka::admin::ensure_topics(&cfg.kafka).await? {
+        println!("{name}\t{state:?}");
+    }
+    Ok(())
+}
+
+async fn broker(mut cfg: Config, args: BrokerArgs) -> Result<()> {
+    cfg.validate()?;
+    init_tracing(&cfg.log);
+    let opts = newsflow_kafka::embedded::EmbeddedOptions {
+        dir: args.data_dir.unwrap_or_else(|| cfg.data_dir.join("broker")),
+        port: args.port,
+        in_memory: args.in_memory,
+        install: cfg.embedded.install,
+    };
+    let b = newsflow_kafka::embedded::EmbeddedBroker::start(&opts).await?;
+    println!("broker listening on {} (Ctrl-C to stop)", b.address());
+    let cancel = CancellationToken::new();
+    shutdown_on_signals(cancel.clone());
+    cancel.cancelled().await;
+    b.stop().await;
+    Ok(())
+}
+
+async fn newsroom(mut cfg: Config, args: NewsroomArgs) -> Result<()> {
+    cfg.validate()?;
+    init_tracing(&cfg.log);
+    let seeds = find_seeds(args.seeds.as_deref())?;
+    let cancel = CancellationToken::new();
+    shutdown_on_signals(cancel.clone());
+    let addr = Newsroom::from_seeds(&seeds)?.spawn(&args.listen, cancel.clone()).await?;
+    println!("demo newsroom on http://{addr}/ — feed http://{addr}/feed.xml (Ctrl-C to stop)");
+    cancel.cancelled().await;
+    Ok(())
+}
+
+async fn feed(cfg: Config, args: FeedArgs) -> Result<()> {
+    let (bytes, base) = if args.source.starts_with("http://") || args.source.starts_with("https://") {
+        let client = newsflow_ingest::http::HttpClient::new(&cfg.fetcher)?;
+        let f = client.get(&args.source, &Default::default()).await?;
+        (f.body, Some(f.final_url))
+    } else {
+        (std::fs::read(&args.source).with_context(|| args.source.clone())?, None)
+    };
+    let entries = newsflow_ingest::feeds::parse_feed(&bytes, base.as_deref())?;
+    for e in entries {
+        println!("{}", serde_json::to_string(&e)?);
+    }
+    Ok(())
+}
+
+fn extract(args: ExtractArgs) -> Result<()> {
+    let bytes = if args.input == Path::new("-") {
+        let mut buf = Vec::new();
+        std::io::stdin().read_to_end(&mut buf)?;
+        buf
+    } else {
+        std::fs::read(&args.input).with_context(|| args.input.display().to_string())?
+    };
+    let (html, _) = newsflow_ingest::charset::decode_html(&bytes, None);
+    let opts = newsflow_extract::Options { url: args.url.clone(), ..Default::default() };
+    let article = newsflow_extract::extract(&html, &opts)?;
+    match args.format.as_str() {
+        "json" => println!("{}", serde_json::to_string_pretty(&article)?),
+        "text" => println!("{}", article.text),
+        other => bail!("--format: must be json or text, got {other:?}"),
+    }
+    Ok(())
+}

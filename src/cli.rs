@@ -1,0 +1,169 @@
+//! Command-line arguments. Parsed here, then applied onto [`Config`] and
+//! validated there (ripgrep-style: arguments, then a validated config).
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::config::Config;
+
+/// newsflow: streaming news ingestion over Kafka.
+///
+/// Feeds are polled, new article pages fetched politely, extracted,
+/// enriched and stored; services pass items along Kafka topics
+/// (raw-pages → articles → enriched). `newsflow run --demo` runs everything
+/// on a laptop with an embedded broker, SQLite and an offline demo newsroom.
+#[derive(Debug, Parser)]
+#[command(name = "newsflow", version, propagate_version = true)]
+pub struct Cli {
+    /// TOML config file (see newsflow.example.toml); env NEWSFLOW_* and
+    /// flags override it.
+    #[arg(long, short = 'c', global = true, env = "NEWSFLOW_CONFIG")]
+    pub config: Option<PathBuf>,
+
+    /// Log format: text or json.
+    #[arg(long, global = true)]
+    pub log_format: Option<String>,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run every service in one process (still through Kafka). Starts an
+    /// embedded broker when no brokers are configured.
+    Run(RunArgs),
+    /// Run the fetcher: poll feeds, fetch new pages → raw-pages.
+    Fetch(ServiceArgs),
+    /// Run the scraper: raw-pages → article extraction → articles.
+    Scrape(ServiceArgs),
+    /// Run the enricher: articles → enriched.
+    Enrich(ServiceArgs),
+    /// Run the sink: enriched → database.
+    Sink(ServiceArgs),
+    /// Create missing topics and verify existing ones, then exit.
+    Topics(ServiceArgs),
+    /// Run the embedded broker (tansu) in the foreground, for running the
+    /// services as separate processes on one machine.
+    Broker(BrokerArgs),
+    /// Serve the offline demo newsroom (an RSS feed and article pages built
+    /// from the seed articles).
+    Newsroom(NewsroomArgs),
+    /// Print a feed's entries as JSON lines (a URL or a file).
+    Feed(FeedArgs),
+    /// Extract an article from an HTML file (or - for stdin) as JSON.
+    Extract(ExtractArgs),
+}
+
+/// Flags shared by every service.
+#[derive(Debug, Clone, Args, Default)]
+pub struct ServiceArgs {
+    /// Kafka bootstrap servers, host:port,… (kafka.brokers).
+    #[arg(long)]
+    pub brokers: Option<String>,
+    /// Directory for local state (data_dir).
+    #[arg(long)]
+    pub data_dir: Option<PathBuf>,
+    /// Storage URL: sqlite:PATH or postgres://USER@HOST/DB (database_url).
+    #[arg(long)]
+    pub db: Option<String>,
+    /// A feed to poll; repeatable (adds to [[sources]]).
+    #[arg(long = "feed", value_name = "URL")]
+    pub feeds: Vec<String>,
+    /// Poll interval in seconds for feeds given with --feed
+    /// (fetcher.default_interval_secs).
+    #[arg(long, value_name = "SECS")]
+    pub poll_interval: Option<u64>,
+    /// Address for /metrics, /healthz and /readyz; "" disables
+    /// (metrics.listen).
+    #[arg(long, value_name = "ADDR")]
+    pub metrics_listen: Option<String>,
+    /// Prefix of topic names (kafka.topic_prefix).
+    #[arg(long)]
+    pub topic_prefix: Option<String>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct RunArgs {
+    #[command(flatten)]
+    pub service: ServiceArgs,
+    /// Also serve the offline demo newsroom and poll its feed.
+    #[arg(long)]
+    pub demo: bool,
+    /// Folder of seed articles for --demo.
+    #[arg(long, value_name = "DIR")]
+    pub seeds: Option<PathBuf>,
+    /// Stop after this many seconds (for scripted runs); default: until
+    /// Ctrl-C.
+    #[arg(long, value_name = "SECS")]
+    pub duration: Option<u64>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct BrokerArgs {
+    /// Directory for the broker's storage (default <data_dir>/broker).
+    #[arg(long)]
+    pub data_dir: Option<PathBuf>,
+    /// Port on 127.0.0.1.
+    #[arg(long, default_value_t = 9092)]
+    pub port: u16,
+    /// Keep everything in memory.
+    #[arg(long)]
+    pub in_memory: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct NewsroomArgs {
+    /// Address to serve on.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub listen: String,
+    /// Folder of seed articles.
+    #[arg(long, value_name = "DIR")]
+    pub seeds: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct FeedArgs {
+    /// Feed URL or file path.
+    pub source: String,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ExtractArgs {
+    /// HTML file, or - for stdin.
+    pub input: PathBuf,
+    /// The page's URL (resolves relative links, helps dates).
+    #[arg(long)]
+    pub url: Option<String>,
+    /// Output format: json or text.
+    #[arg(long, default_value = "json")]
+    pub format: String,
+}
+
+impl ServiceArgs {
+    /// Apply the flags onto a loaded config.
+    pub fn apply(&self, cfg: &mut Config) {
+        if let Some(b) = &self.brokers {
+            cfg.kafka.brokers = b.clone();
+        }
+        if let Some(d) = &self.data_dir {
+            cfg.data_dir = d.clone();
+        }
+        if let Some(db) = &self.db {
+            cfg.database_url = db.clone();
+        }
+        if let Some(secs) = self.poll_interval {
+            cfg.fetcher.default_interval_secs = secs;
+        }
+        if let Some(m) = &self.metrics_listen {
+            cfg.metrics.listen = m.clone();
+        }
+        if let Some(p) = &self.topic_prefix {
+            cfg.kafka.topic_prefix = p.clone();
+        }
+        for f in &self.feeds {
+            cfg.sources.push(newsflow_ingest::SourceConfig::from_url(f));
+        }
+    }
+}

@@ -1,0 +1,163 @@
+//! The whole configuration: defaults, then the TOML file, then `NEWSFLOW_*`
+//! environment variables (`NEWSFLOW_KAFKA__BROKERS=host:9092`: sections
+//! separated by a double underscore), then command-line flags.
+//! `newsflow.example.toml` documents every field with its default.
+
+use std::path::{Path, PathBuf};
+
+use figment::providers::{Env, Format, Toml};
+use figment::Figment;
+use newsflow_ingest::{FetcherConfig, ScraperConfig, SourceConfig};
+use newsflow_kafka::KafkaConfig;
+use serde::Deserialize;
+
+/// Errors loading or validating the configuration. Each names the field.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("config: {0}")]
+    Load(Box<figment::Error>),
+    #[error("config file {0} does not exist")]
+    Missing(PathBuf),
+    #[error("config: {0}")]
+    Invalid(String),
+}
+
+/// Top-level sections that environment variables may set (other
+/// `NEWSFLOW_*` variables, like `NEWSFLOW_TANSU_BIN`, are not config).
+const SECTIONS: &[&str] = &["data_dir", "database_url", "kafka", "fetcher", "scraper", "sources", "metrics", "log", "embedded"];
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// Local state: the embedded broker's storage, the SQLite database and
+    /// the fetcher's seen-record. Default `newsflow-data`.
+    pub data_dir: PathBuf,
+    /// Storage: `sqlite:PATH` or `postgres://USER@HOST/DB`. Empty (default)
+    /// means `sqlite:<data_dir>/newsflow.db`.
+    pub database_url: String,
+    pub kafka: KafkaConfig,
+    pub fetcher: FetcherConfig,
+    pub scraper: ScraperConfig,
+    /// Feeds to poll (`[[sources]]`).
+    pub sources: Vec<SourceConfig>,
+    pub metrics: MetricsConfig,
+    pub log: LogConfig,
+    pub embedded: EmbeddedConfig,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            data_dir: PathBuf::from("newsflow-data"),
+            database_url: String::new(),
+            kafka: KafkaConfig::default(),
+            fetcher: FetcherConfig::default(),
+            scraper: ScraperConfig::default(),
+            sources: Vec::new(),
+            metrics: MetricsConfig::default(),
+            log: LogConfig::default(),
+            embedded: EmbeddedConfig::default(),
+        }
+    }
+}
+
+/// `[metrics]`: the Prometheus and health endpoint.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MetricsConfig {
+    /// Address serving `/metrics`, `/healthz` and `/readyz`. Empty disables
+    /// it. Default `127.0.0.1:9898` (localhost only). Several services on
+    /// one host need one port each.
+    pub listen: String,
+}
+
+impl Default for MetricsConfig {
+    fn default() -> Self {
+        Self { listen: "127.0.0.1:9898".into() }
+    }
+}
+
+/// `[log]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LogConfig {
+    /// `text` (default, for people) or `json` (for log shippers).
+    pub format: String,
+    /// Filter in `RUST_LOG` syntax. Default `info`. `RUST_LOG` wins when set.
+    pub level: String,
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        Self { format: "text".into(), level: "info".into() }
+    }
+}
+
+/// `[embedded]`: the local broker `newsflow run` starts when
+/// `kafka.brokers` is empty.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct EmbeddedConfig {
+    /// Port on 127.0.0.1; 0 (default) picks a free one at each start.
+    pub port: u16,
+    /// Keep topics in memory instead of `<data_dir>/broker/tansu.db`.
+    /// Default false: a restart keeps undelivered messages and offsets.
+    pub in_memory: bool,
+    /// Build tansu with cargo on first use when it is not installed.
+    /// Default true.
+    pub install: bool,
+}
+
+impl Default for EmbeddedConfig {
+    fn default() -> Self {
+        Self { port: 0, in_memory: false, install: true }
+    }
+}
+
+impl Config {
+    /// Load from an optional TOML file and the environment.
+    pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
+        let mut fig = Figment::new();
+        if let Some(path) = file {
+            if !path.is_file() {
+                return Err(ConfigError::Missing(path.to_owned()));
+            }
+            fig = fig.merge(Toml::file(path));
+        }
+        let env = Env::prefixed("NEWSFLOW_")
+            .split("__")
+            .filter(|k| SECTIONS.iter().any(|s| k.as_str() == *s || k.as_str().starts_with(&format!("{s}."))));
+        fig.merge(env).extract().map_err(|e| ConfigError::Load(Box::new(e)))
+    }
+
+    /// Cross-field and value checks, naming the field.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        self.kafka.validate().map_err(|e| ConfigError::Invalid(e.to_string()))?;
+        self.fetcher.validate().map_err(ConfigError::Invalid)?;
+        for (i, s) in self.sources.iter().enumerate() {
+            s.validate(i).map_err(ConfigError::Invalid)?;
+        }
+        if !matches!(self.log.format.as_str(), "text" | "json") {
+            return Err(ConfigError::Invalid(format!("log.format: must be text or json, got {:?}", self.log.format)));
+        }
+        if !self.metrics.listen.is_empty() && self.metrics.listen.parse::<std::net::SocketAddr>().is_err() {
+            return Err(ConfigError::Invalid(format!(
+                "metrics.listen: {:?} is not an address like 127.0.0.1:9898",
+                self.metrics.listen
+            )));
+        }
+        if !self.database_url.is_empty() {
+            newsflow_sink::store::DbUrl::parse(&self.database_url).map_err(|e| ConfigError::Invalid(format!("database_url: {e}")))?;
+        }
+        Ok(())
+    }
+
+    /// The storage URL, defaulting to SQLite in the data directory.
+    pub fn database_url(&self) -> String {
+        if self.database_url.is_empty() {
+            format!("sqlite:{}", self.data_dir.join("newsflow.db").display())
+        } else {
+            self.database_url.clone()
+        }
+    }
+}

@@ -1,0 +1,163 @@
+//! Wiring: each service is its library's stage or loop, run against Kafka.
+
+use std::sync::Arc;
+
+use anyhow::{bail, Context, Result};
+use newsflow_enrich::EnrichStage;
+use newsflow_ingest::state::FetchState;
+use newsflow_ingest::{Fetcher, ScrapeStage};
+use newsflow_kafka::admin::ensure_topics;
+use newsflow_kafka::embedded::{EmbeddedBroker, EmbeddedOptions};
+use newsflow_kafka::{run_stage, Producer, RunnerOptions, Stage};
+use newsflow_sink::{SinkStage, Store};
+use tokio_util::sync::CancellationToken;
+use tracing::info;
+
+use crate::config::Config;
+
+/// Use the configured cluster, or start the embedded broker when none is
+/// configured and `allow_embedded`. The returned broker must be stopped
+/// after the services.
+pub async fn connect(cfg: &mut Config, allow_embedded: bool, service: &str) -> Result<Option<EmbeddedBroker>> {
+    if !cfg.kafka.brokers.trim().is_empty() {
+        return Ok(None);
+    }
+    if !allow_embedded {
+        bail!(
+            "the {service} service needs a Kafka cluster: pass --brokers HOST:PORT (or set kafka.brokers); \
+             `newsflow run` starts an embedded broker, `newsflow broker` runs one in the foreground"
+        );
+    }
+    let opts = EmbeddedOptions {
+        dir: cfg.data_dir.join("broker"),
+        port: cfg.embedded.port,
+        in_memory: cfg.embedded.in_memory,
+        install: cfg.embedded.install,
+    };
+    let broker = EmbeddedBroker::start(&opts).await?;
+    cfg.kafka.brokers = broker.address().to_owned();
+    Ok(Some(broker))
+}
+
+/// Create or verify the topics, waiting for the cluster if needed.
+pub async fn prepare_topics(cfg: &Config) -> Result<()> {
+    let states = ensure_topics(&cfg.kafka).await?;
+    for (topic, state) in states {
+        tracing::debug!(%topic, ?state, "topic ready");
+    }
+    Ok(())
+}
+
+async fn consume<S: Stage>(cfg: &Config, stage: S, producer: Producer, cancel: CancellationToken) -> Result<()> {
+    let opts = RunnerOptions::from_config(&cfg.kafka, stage.name());
+    run_stage(&cfg.kafka, opts, Arc::new(stage), producer, cancel).await?;
+    Ok(())
+}
+
+pub async fn fetch(cfg: &Config, producer: Producer, cancel: CancellationToken) -> Result<()> {
+    if cfg.sources.is_empty() {
+        bail!("no sources to poll: add --feed URL or [[sources]] in the config file");
+    }
+    std::fs::create_dir_all(&cfg.data_dir).with_context(|| format!("data_dir {}", cfg.data_dir.display()))?;
+    let state_path = cfg.data_dir.join("fetcher-state.sqlite");
+    let state = Arc::new(FetchState::open(&state_path).with_context(|| format!("{}", state_path.display()))?);
+    let fetcher = Arc::new(Fetcher::new(cfg.fetcher.clone(), state, producer, cfg.kafka.topics())?);
+    fetcher.run(cfg.sources.clone(), cancel).await;
+    Ok(())
+}
+
+pub async fn scrape(cfg: &Config, producer: Producer, cancel: CancellationToken) -> Result<()> {
+    consume(cfg, ScrapeStage::new(cfg.scraper.clone()), producer, cancel).await
+}
+
+pub async fn enrich(cfg: &Config, producer: Producer, cancel: CancellationToken) -> Result<()> {
+    consume(cfg, EnrichStage, producer, cancel).await
+}
+
+pub async fn open_store(cfg: &Config) -> Result<Arc<Store>> {
+    let url = cfg.database_url();
+    let store = Store::open(&url)
+        .await
+        .with_context(|| format!("database_url {}", newsflow_sink::postgres::redact(&url)))?;
+    Ok(Arc::new(store))
+}
+
+pub async fn sink(cfg: &Config, store: Arc<Store>, producer: Producer, cancel: CancellationToken) -> Result<()> {
+    consume(cfg, SinkStage::new(store), producer, cancel).await
+}
+
+/// Which service to run alone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Service {
+    Fetch,
+    Scrape,
+    Enrich,
+    Sink,
+}
+
+impl Service {
+    pub fn name(self) -> &'static str {
+        match self {
+            Service::Fetch => "fetch",
+            Service::Scrape => "scrape",
+            Service::Enrich => "enrich",
+            Service::Sink => "sink",
+        }
+    }
+}
+
+/// Run one service until `cancel`.
+pub async fn run_one(cfg: &Config, service: Service, cancel: CancellationToken) -> Result<()> {
+    prepare_topics(cfg).await?;
+    let producer = Producer::new(&cfg.kafka)?;
+    info!(service = service.name(), brokers = %cfg.kafka.brokers, "service starting");
+    let result = match service {
+        Service::Fetch => fetch(cfg, producer.clone(), cancel).await,
+        Service::Scrape => scrape(cfg, producer.clone(), cancel).await,
+        Service::Enrich => enrich(cfg, producer.clone(), cancel).await,
+        Service::Sink => {
+            let store = open_store(cfg).await?;
+            sink(cfg, store, producer.clone(), cancel).await
+        }
+    };
+    producer.flush(std::time::Duration::from_secs(10));
+    result
+}
+
+/// Run every service in this process until `cancel`; returns the store so
+/// the caller can report on it.
+pub async fn run_all(cfg: &Config, store: Arc<Store>, cancel: CancellationToken) -> Result<()> {
+    prepare_topics(cfg).await?;
+    let producer = Producer::new(&cfg.kafka)?;
+    let mut tasks = tokio::task::JoinSet::new();
+    {
+        let (c, p, k) = (cfg.clone(), producer.clone(), cancel.clone());
+        tasks.spawn(async move { scrape(&c, p, k).await });
+    }
+    {
+        let (c, p, k) = (cfg.clone(), producer.clone(), cancel.clone());
+        tasks.spawn(async move { enrich(&c, p, k).await });
+    }
+    {
+        let (c, p, k, s) = (cfg.clone(), producer.clone(), cancel.clone(), store.clone());
+        tasks.spawn(async move { sink(&c, s, p, k).await });
+    }
+    if !cfg.sources.is_empty() {
+        let (c, p, k) = (cfg.clone(), producer.clone(), cancel.clone());
+        tasks.spawn(async move { fetch(&c, p, k).await });
+    } else {
+        tracing::warn!("no sources configured: the fetcher is idle (add --feed URL or --demo)");
+    }
+    let mut first_err = None;
+    while let Some(res) = tasks.join_next().await {
+        let res = res.map_err(anyhow::Error::from).and_then(|r| r);
+        if let Err(e) = res {
+            // One service failing stops the others: a half pipeline would
+            // silently pile up lag.
+            cancel.cancel();
+            first_err.get_or_insert(e);
+        }
+    }
+    producer.flush(std::time::Duration::from_secs(10));
+    first_err.map_or(Ok(()), Err)
+}

@@ -1,0 +1,23 @@
+//! Wire types: the messages newsflow services pass along Kafka topics.
+//!
+//! Layout:
+//! - [`envelope`]: the [`Envelope`] every message travels in (schema version,
+//!   stable item id, trace id, payload) and its JSON encoding.
+//! - [`id`]: URL canonicalization and the stable item id derived from it.
+//! - [`payload`]: one payload type per topic ([`RawPage`], [`ArticleMsg`],
+//!   [`EnrichedArticle`], [`Alert`], [`DeadLetter`]).
+//! - [`topics`]: topic names and which payload each one carries.
+//!
+//! Wire types tolerate unknown fields so services can be upgraded one at a
+//! time; a breaking change bumps [`SCHEMA_VERSION`] and the golden fixtures in
+//! `wire/tests/golden/` pin the format.
+
+pub mod envelope;
+pub mod id;
+pub mod payload;
+pub mod topics;
+
+pub use envelope::{new_trace_id, DecodeError, Envelope, SCHEMA_VERSION};
+pub use id::{canonicalize_url, item_id, ItemId};
+pub use payload::{Alert, ArticleMsg, DeadLetter, EnrichedArticle, Enrichment, FeedHint, RawPage};
+pub use topics::{TopicKind, Topics};

@@ -1,0 +1,142 @@
+//! One payload type per topic. All tolerate unknown fields (no
+//! `deny_unknown_fields`) so producers can add fields before consumers know
+//! them.
+
+use chrono::{DateTime, FixedOffset, Utc};
+use serde::{Deserialize, Serialize};
+
+/// `raw-pages`: one fetched article page with its fetch metadata, so it can be
+/// re-extracted later without refetching.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RawPage {
+    /// The source (feed) that announced this URL.
+    pub source_id: String,
+    /// The URL as announced by the feed.
+    pub url: String,
+    /// The URL after redirects.
+    pub final_url: String,
+    /// HTTP status of the final response.
+    pub status: u16,
+    /// `Content-Type` header of the final response.
+    #[serde(default)]
+    pub content_type: Option<String>,
+    /// The charset the body was decoded from (the body itself is UTF-8).
+    #[serde(default)]
+    pub charset: Option<String>,
+    #[serde(default)]
+    pub etag: Option<String>,
+    #[serde(default)]
+    pub last_modified: Option<String>,
+    pub fetched_at: DateTime<Utc>,
+    /// What the feed said about the item: a fallback for extraction.
+    #[serde(default)]
+    pub feed: FeedHint,
+    /// The page, decoded to UTF-8.
+    pub body: String,
+}
+
+/// What a feed entry said about an item.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct FeedHint {
+    #[serde(default)]
+    pub title: Option<String>,
+    #[serde(default)]
+    pub published: Option<DateTime<FixedOffset>>,
+    #[serde(default)]
+    pub summary: Option<String>,
+    #[serde(default)]
+    pub language: Option<String>,
+}
+
+/// `articles`: the fields extracted from one page.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ArticleMsg {
+    pub source_id: String,
+    pub url: String,
+    pub canonical_url: String,
+    pub fetched_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub title: Option<String>,
+    #[serde(default)]
+    pub authors: Vec<String>,
+    #[serde(default)]
+    pub published_at: Option<DateTime<FixedOffset>>,
+    #[serde(default)]
+    pub modified_at: Option<DateTime<FixedOffset>>,
+    /// ISO 639-1 code as detected by the extractor.
+    #[serde(default)]
+    pub language: Option<String>,
+    /// "rtl" or "ltr".
+    #[serde(default)]
+    pub direction: Option<String>,
+    #[serde(default)]
+    pub site_name: Option<String>,
+    #[serde(default)]
+    pub description: Option<String>,
+    /// Main body text; paragraphs separated by a blank line.
+    pub text: String,
+    #[serde(default)]
+    pub top_image: Option<String>,
+    #[serde(default)]
+    pub tags: Vec<String>,
+    #[serde(default)]
+    pub categories: Vec<String>,
+}
+
+/// `enriched`: an article plus what the enricher added.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EnrichedArticle {
+    pub article: ArticleMsg,
+    pub enrichment: Enrichment,
+}
+
+/// What the enricher adds to an article.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Enrichment {
+    /// ISO 639-1 language of the body (the enricher's verdict).
+    pub language: Option<String>,
+    /// Detection confidence in 0..=1.
+    #[serde(default)]
+    pub language_confidence: f64,
+    /// Dominant script, e.g. "Arabic", "Latin".
+    #[serde(default)]
+    pub script: Option<String>,
+    /// Hex SHA-256 of the normalized body text: equal for exact duplicates.
+    pub content_hash: String,
+    #[serde(default)]
+    pub word_count: usize,
+}
+
+/// `alerts`: one alert raised by a rule.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Alert {
+    pub rule: String,
+    pub item_id: String,
+    #[serde(default)]
+    pub story_id: Option<String>,
+    #[serde(default)]
+    pub title: Option<String>,
+    pub url: String,
+    pub raised_at: DateTime<Utc>,
+}
+
+/// `dead-letters`: a message a stage could not process, with the reason.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DeadLetter {
+    /// The stage that gave up ("scrape", "enrich", "sink", ...).
+    pub stage: String,
+    /// Human-readable reason.
+    pub reason: String,
+    pub topic: String,
+    pub partition: i32,
+    pub offset: i64,
+    #[serde(default)]
+    pub key: Option<String>,
+    /// The original value when it was valid UTF-8.
+    #[serde(default)]
+    pub value: Option<String>,
+    /// The original value, base64, when it was not valid UTF-8.
+    #[serde(default)]
+    pub value_base64: Option<String>,
+    pub failed_at: DateTime<Utc>,
+}
