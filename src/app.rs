@@ -4,14 +4,14 @@ use std::io::Read;
 use std::path::Path;
 use std::time::Duration;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result, bail};
 use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
 
 use crate::cli::{BrokerArgs, Cli, Command, ExtractArgs, FeedArgs, NewsroomArgs, RunArgs, ServiceArgs};
 use crate::config::Config;
-use crate::newsroom::{find_seeds, Newsroom};
-use crate::observe::{init_tracing, serve_metrics, Readiness};
+use crate::newsroom::{Newsroom, find_seeds};
+use crate::observe::{Readiness, init_tracing, serve_metrics};
 use crate::services::{self, Service};
 
 pub async fn main(cli: Cli) -> Result<()> {
@@ -145,7 +145,7 @@ async fn topics(mut cfg: Config, args: ServiceArgs) -> Result<()> {
     Ok(())
 }
 
-async fn broker(mut cfg: Config, args: BrokerArgs) -> Result<()> {
+async fn broker(cfg: Config, args: BrokerArgs) -> Result<()> {
     cfg.validate()?;
     init_tracing(&cfg.log);
     let opts = newsflow_kafka::embedded::EmbeddedOptions {
@@ -163,7 +163,7 @@ async fn broker(mut cfg: Config, args: BrokerArgs) -> Result<()> {
     Ok(())
 }
 
-async fn newsroom(mut cfg: Config, args: NewsroomArgs) -> Result<()> {
+async fn newsroom(cfg: Config, args: NewsroomArgs) -> Result<()> {
     cfg.validate()?;
     init_tracing(&cfg.log);
     let seeds = find_seeds(args.seeds.as_deref())?;

@@ -5,8 +5,8 @@
 
 use std::path::{Path, PathBuf};
 
-use figment::providers::{Env, Format, Toml};
 use figment::Figment;
+use figment::providers::{Env, Format, Toml};
 use newsflow_ingest::{FetcherConfig, ScraperConfig, SourceConfig};
 use newsflow_kafka::KafkaConfig;
 use serde::Deserialize;
@@ -24,7 +24,8 @@ pub enum ConfigError {
 
 /// Top-level sections that environment variables may set (other
 /// `NEWSFLOW_*` variables, like `NEWSFLOW_TANSU_BIN`, are not config).
-const SECTIONS: &[&str] = &["data_dir", "database_url", "kafka", "fetcher", "scraper", "sources", "metrics", "log", "embedded"];
+const SECTIONS: &[&str] =
+    &["data_dir", "database_url", "kafka", "fetcher", "scraper", "sources", "metrics", "log", "embedded"];
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -147,7 +148,8 @@ impl Config {
             )));
         }
         if !self.database_url.is_empty() {
-            newsflow_sink::store::DbUrl::parse(&self.database_url).map_err(|e| ConfigError::Invalid(format!("database_url: {e}")))?;
+            newsflow_sink::store::DbUrl::parse(&self.database_url)
+                .map_err(|e| ConfigError::Invalid(format!("database_url: {e}")))?;
         }
         Ok(())
     }

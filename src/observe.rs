@@ -3,10 +3,10 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
 
+use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::get;
-use axum::Router;
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
@@ -57,9 +57,8 @@ pub async fn serve_metrics(listen: &str, ready: Readiness, cancel: CancellationT
         .route("/healthz", get(|| async { "ok\n" }))
         .route("/readyz", get(readyz))
         .with_state(ready);
-    let listener = tokio::net::TcpListener::bind(listen)
-        .await
-        .map_err(|e| anyhow::anyhow!("metrics.listen {listen}: {e}"))?;
+    let listener =
+        tokio::net::TcpListener::bind(listen).await.map_err(|e| anyhow::anyhow!("metrics.listen {listen}: {e}"))?;
     info!(addr = %listener.local_addr()?, "metrics and health endpoints up");
     tokio::spawn(async move {
         let _ = axum::serve(listener, app).with_graceful_shutdown(cancel.cancelled_owned()).await;

@@ -2,13 +2,13 @@
 
 use std::sync::Arc;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result, bail};
 use newsflow_enrich::EnrichStage;
 use newsflow_ingest::state::FetchState;
 use newsflow_ingest::{Fetcher, ScrapeStage};
 use newsflow_kafka::admin::ensure_topics;
 use newsflow_kafka::embedded::{EmbeddedBroker, EmbeddedOptions};
-use newsflow_kafka::{run_stage, Producer, RunnerOptions, Stage};
+use newsflow_kafka::{Producer, RunnerOptions, Stage, run_stage};
 use newsflow_sink::{SinkStage, Store};
 use tokio_util::sync::CancellationToken;
 use tracing::info;
@@ -76,9 +76,8 @@ pub async fn enrich(cfg: &Config, producer: Producer, cancel: CancellationToken)
 
 pub async fn open_store(cfg: &Config) -> Result<Arc<Store>> {
     let url = cfg.database_url();
-    let store = Store::open(&url)
-        .await
-        .with_context(|| format!("database_url {}", newsflow_sink::postgres::redact(&url)))?;
+    let store =
+        Store::open(&url).await.with_context(|| format!("database_url {}", newsflow_sink::postgres::redact(&url)))?;
     Ok(Arc::new(store))
 }
 

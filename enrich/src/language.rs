@@ -16,11 +16,9 @@ pub fn detect(text: &str, hint: Option<&str>) -> Detected {
     let sample = prefix_chars(text, 2000);
     let script = whatlang::detect_script(sample).map(|s| s.name().to_owned());
     match whatlang::detect(sample) {
-        Some(info) if info.is_reliable() || hint.is_none() => Detected {
-            language: Some(iso639_1(info.lang()).to_owned()),
-            confidence: info.confidence(),
-            script,
-        },
+        Some(info) if info.is_reliable() || hint.is_none() => {
+            Detected { language: Some(iso639_1(info.lang()).to_owned()), confidence: info.confidence(), script }
+        }
         _ => Detected { language: hint.map(str::to_owned), confidence: 0.0, script },
     }
 }
@@ -115,10 +113,14 @@ mod tests {
 
     #[test]
     fn arabic_and_english() {
-        let ar = detect("اجتمع وزراء التحالف الدولي لمحاربة داعش أمس في مدينة مراكش المغربية للتأكيد على مواصلة القتال", None);
+        let ar = detect(
+            "اجتمع وزراء التحالف الدولي لمحاربة داعش أمس في مدينة مراكش المغربية للتأكيد على مواصلة القتال",
+            None,
+        );
         assert_eq!(ar.language.as_deref(), Some("ar"));
         assert_eq!(ar.script.as_deref(), Some("Arabic"));
-        let en = detect("The ministers of the global coalition met in Marrakech to discuss the fight against ISIS.", None);
+        let en =
+            detect("The ministers of the global coalition met in Marrakech to discuss the fight against ISIS.", None);
         assert_eq!(en.language.as_deref(), Some("en"));
     }
 

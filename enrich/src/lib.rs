@@ -10,4 +10,4 @@ pub mod language;
 pub mod normalize;
 pub mod stage;
 
-pub use stage::{enrich, EnrichStage};
+pub use stage::{EnrichStage, enrich};

@@ -51,7 +51,9 @@ mod tests {
 
     #[test]
     fn same_text_with_different_marks_hashes_equal() {
-        let a = ArticleMsg { text: "قالَ الوزيرُ إنّ الاجتماعَ مهمٌّ".into(), ..Default::default() };
+        let a = ArticleMsg {
+            text: "قالَ الوزيرُ إنّ الاجتماعَ مهمٌّ".into(), ..Default::default()
+        };
         let b = ArticleMsg { text: "قال الوزير ان الاجتماع مهم".into(), ..Default::default() };
         assert_eq!(enrich(&a).content_hash, enrich(&b).content_hash);
         assert_eq!(enrich(&b).word_count, 5);

@@ -41,9 +41,7 @@ fn detect(bytes: &[u8]) -> &'static Encoding {
 pub fn charset_param(content_type: &str) -> Option<String> {
     content_type.split(';').skip(1).find_map(|p| {
         let (k, v) = p.split_once('=')?;
-        k.trim()
-            .eq_ignore_ascii_case("charset")
-            .then(|| v.trim().trim_matches(['"', '\'']).to_owned())
+        k.trim().eq_ignore_ascii_case("charset").then(|| v.trim().trim_matches(['"', '\'']).to_owned())
     })
 }
 
@@ -58,7 +56,8 @@ fn meta_charset(head: &[u8]) -> Option<&'static Encoding> {
         let tag = &lower[start..end];
         if let Some(cs) = find(tag, b"charset") {
             let rest = &tag[cs + 7..];
-            let rest = rest.iter().skip_while(|c| c.is_ascii_whitespace() || **c == b'=' || **c == b'"' || **c == b'\'');
+            let rest =
+                rest.iter().skip_while(|c| c.is_ascii_whitespace() || **c == b'=' || **c == b'"' || **c == b'\'');
             let label: Vec<u8> = rest
                 .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b':' | b'.'))
                 .copied()

@@ -19,11 +19,8 @@ pub struct FeedEntry {
 
 /// Parse a feed document. `base` resolves relative links.
 pub fn parse_feed(bytes: &[u8], base: Option<&str>) -> Result<Vec<FeedEntry>, FeedError> {
-    let feed = feed_rs::parser::Builder::new()
-        .base_uri(base)
-        .build()
-        .parse(bytes)
-        .map_err(|e| FeedError(e.to_string()))?;
+    let feed =
+        feed_rs::parser::Builder::new().base_uri(base).build().parse(bytes).map_err(|e| FeedError(e.to_string()))?;
     let base_url = base.and_then(|b| url::Url::parse(b).ok());
     let feed_language = feed.language.clone();
     let entries = feed
@@ -62,10 +59,10 @@ mod tests {
 
     #[test]
     fn rss_with_relative_links() {
-        let rss = br#"<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>t</title><language>ar</language>
+        let rss = r#"<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>t</title><language>ar</language>
             <item><title> خبر </title><link>/news/1</link><pubDate>Thu, 04 Jun 2020 18:00:00 +0300</pubDate></item>
             <item><title>no link</title></item></channel></rss>"#;
-        let entries = parse_feed(rss, Some("http://127.0.0.1:8080/feed.xml")).unwrap();
+        let entries = parse_feed(rss.as_bytes(), Some("http://127.0.0.1:8080/feed.xml")).unwrap();
         assert_eq!(entries.len(), 1);
         assert_eq!(entries[0].url, "http://127.0.0.1:8080/news/1");
         assert_eq!(entries[0].hint.title.as_deref(), Some("خبر"));

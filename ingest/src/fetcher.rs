@@ -13,15 +13,15 @@ use std::time::Duration;
 use chrono::Utc;
 use futures::StreamExt;
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
-use newsflow_kafka::producer::SendError;
 use newsflow_kafka::Producer;
-use newsflow_wire::{item_id, new_trace_id, Envelope, RawPage, TopicKind, Topics};
+use newsflow_kafka::producer::SendError;
+use newsflow_wire::{Envelope, RawPage, TopicKind, Topics, item_id, new_trace_id};
 use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, info, warn};
 
 use crate::charset::decode_html;
-use crate::feeds::{parse_feed, FeedEntry};
+use crate::feeds::{FeedEntry, parse_feed};
 use crate::http::{Conditional, FetchError, Fetched, HttpClient};
 use crate::state::{FetchState, StateError};
 use crate::{FetcherConfig, SourceConfig};
@@ -64,7 +64,12 @@ pub struct Fetcher {
 }
 
 impl Fetcher {
-    pub fn new(cfg: FetcherConfig, state: Arc<FetchState>, producer: Producer, topics: Topics) -> Result<Self, FetcherError> {
+    pub fn new(
+        cfg: FetcherConfig,
+        state: Arc<FetchState>,
+        producer: Producer,
+        topics: Topics,
+    ) -> Result<Self, FetcherError> {
         let http = HttpClient::new(&cfg)?;
         let period = Duration::from_secs_f64(1.0 / cfg.per_host_rps);
         let burst = NonZeroU32::new(cfg.per_host_rps.ceil().max(1.0) as u32).unwrap_or(NonZeroU32::MIN);
@@ -228,9 +233,7 @@ impl Fetcher {
             .ok_or_else(|| FetchError::BadUrl(url.to_owned()))?;
         let host_sem = {
             let mut map = self.per_host.lock().unwrap_or_else(|p| p.into_inner());
-            map.entry(host.clone())
-                .or_insert_with(|| Arc::new(Semaphore::new(self.cfg.per_host_concurrency)))
-                .clone()
+            map.entry(host.clone()).or_insert_with(|| Arc::new(Semaphore::new(self.cfg.per_host_concurrency))).clone()
         };
         let _global = self.global.acquire().await.map_err(|e| FetchError::Request(e.to_string()))?;
         let _host = host_sem.acquire().await.map_err(|e| FetchError::Request(e.to_string()))?;

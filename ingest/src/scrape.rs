@@ -3,9 +3,9 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use newsflow_extract::{extract, ExtractError, Options};
+use newsflow_extract::{ExtractError, Options, extract};
 use newsflow_kafka::{Incoming, Outgoing, Stage, StageError};
-use newsflow_wire::{canonicalize_url, ArticleMsg, Envelope, RawPage, TopicKind};
+use newsflow_wire::{ArticleMsg, Envelope, RawPage, TopicKind, canonicalize_url};
 
 use crate::ScraperConfig;
 
@@ -21,37 +21,37 @@ impl ScrapeStage {
 
 /// Extract one raw page into an article message (pure, no IO).
 pub fn scrape(cfg: &ScraperConfig, raw: &RawPage) -> Result<ArticleMsg, ExtractError> {
-        let host = url::Url::parse(&raw.final_url).ok().and_then(|u| u.host_str().map(str::to_owned));
-        let opts = Options {
-            url: Some(raw.final_url.clone()),
-            selectors: host.and_then(|h| cfg.sites.get(&h).cloned()),
-            ..Options::default()
-        };
-        let a = extract(&raw.body, &opts)?;
-        let canonical = a
-            .canonical_url
-            .as_deref()
-            .and_then(canonicalize_url)
-            .or_else(|| canonicalize_url(&raw.final_url))
-            .unwrap_or_else(|| raw.final_url.clone());
-        Ok(ArticleMsg {
-            source_id: raw.source_id.clone(),
-            url: raw.url.clone(),
-            canonical_url: canonical,
-            fetched_at: Some(raw.fetched_at),
-            title: a.title.or_else(|| raw.feed.title.clone()),
-            authors: a.authors,
-            published_at: a.published.or(raw.feed.published),
-            modified_at: a.modified,
-            language: a.language.or_else(|| raw.feed.language.clone()),
-            direction: a.direction,
-            site_name: a.site_name,
-            description: a.description.or_else(|| raw.feed.summary.clone()),
-            text: a.text,
-            top_image: a.top_image,
-            tags: a.tags,
-            categories: a.categories,
-        })
+    let host = url::Url::parse(&raw.final_url).ok().and_then(|u| u.host_str().map(str::to_owned));
+    let opts = Options {
+        url: Some(raw.final_url.clone()),
+        selectors: host.and_then(|h| cfg.sites.get(&h).cloned()),
+        ..Options::default()
+    };
+    let a = extract(&raw.body, &opts)?;
+    let canonical = a
+        .canonical_url
+        .as_deref()
+        .and_then(canonicalize_url)
+        .or_else(|| canonicalize_url(&raw.final_url))
+        .unwrap_or_else(|| raw.final_url.clone());
+    Ok(ArticleMsg {
+        source_id: raw.source_id.clone(),
+        url: raw.url.clone(),
+        canonical_url: canonical,
+        fetched_at: Some(raw.fetched_at),
+        title: a.title.or_else(|| raw.feed.title.clone()),
+        authors: a.authors,
+        published_at: a.published.or(raw.feed.published),
+        modified_at: a.modified,
+        language: a.language.or_else(|| raw.feed.language.clone()),
+        direction: a.direction,
+        site_name: a.site_name,
+        description: a.description.or_else(|| raw.feed.summary.clone()),
+        text: a.text,
+        top_image: a.top_image,
+        tags: a.tags,
+        categories: a.categories,
+    })
 }
 
 #[async_trait]

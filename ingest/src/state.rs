@@ -10,7 +10,7 @@ use std::path::Path;
 use std::sync::Mutex;
 
 use chrono::{DateTime, Utc};
-use rusqlite::{params, Connection, OptionalExtension};
+use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::http::Conditional;
 
@@ -71,11 +71,7 @@ impl FetchState {
     }
 
     pub fn is_seen(&self, item_id: &str) -> Result<bool, StateError> {
-        Ok(self
-            .conn()
-            .query_row("SELECT 1 FROM seen WHERE item_id = ?1", [item_id], |_| Ok(()))
-            .optional()?
-            .is_some())
+        Ok(self.conn().query_row("SELECT 1 FROM seen WHERE item_id = ?1", [item_id], |_| Ok(())).optional()?.is_some())
     }
 
     /// Record an item as handled (`outcome` is "sent" or why it was given up).

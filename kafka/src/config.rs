@@ -120,7 +120,10 @@ impl KafkaConfig {
             }
         }
         if self.topic_prefix.chars().any(|c| !(c.is_ascii_alphanumeric() || "._-".contains(c))) {
-            return bad("topic_prefix", format!("{:?} may only hold ASCII letters, digits, '.', '_' and '-'", self.topic_prefix));
+            return bad(
+                "topic_prefix",
+                format!("{:?} may only hold ASCII letters, digits, '.', '_' and '-'", self.topic_prefix),
+            );
         }
         Ok(())
     }

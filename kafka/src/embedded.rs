@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use nix::sys::signal::{kill, Signal};
+use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 use tokio::net::TcpStream;
 use tokio::process::{Child, Command};
@@ -96,7 +96,8 @@ impl EmbeddedBroker {
             }
             if let Ok(Some(status)) = child.try_wait() {
                 let tail = fs::read_to_string(&log_path).unwrap_or_default();
-                let tail: String = tail.lines().rev().take(10).collect::<Vec<_>>().into_iter().rev().collect::<Vec<_>>().join("\n");
+                let tail: String =
+                    tail.lines().rev().take(10).collect::<Vec<_>>().into_iter().rev().collect::<Vec<_>>().join("\n");
                 return Err(KafkaError::Embedded(format!("tansu exited with {status} at start:\n{tail}")));
             }
             if started.elapsed() > Duration::from_secs(30) {
@@ -138,9 +139,8 @@ pub fn locate_tansu() -> Option<PathBuf> {
     if cached.is_file() {
         return Some(cached);
     }
-    std::env::var_os("PATH").and_then(|paths| {
-        std::env::split_paths(&paths).map(|d| d.join("tansu")).find(|p| p.is_file())
-    })
+    std::env::var_os("PATH")
+        .and_then(|paths| std::env::split_paths(&paths).map(|d| d.join("tansu")).find(|p| p.is_file()))
 }
 
 /// `~/.cache/newsflow/tansu-<version>` (or under `$XDG_CACHE_HOME`).

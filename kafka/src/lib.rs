@@ -25,5 +25,5 @@ pub mod stage;
 pub use config::{KafkaConfig, TopicSettings};
 pub use error::KafkaError;
 pub use producer::Producer;
-pub use runner::{run_stage, RunnerOptions};
+pub use runner::{RunnerOptions, run_stage};
 pub use stage::{Incoming, Outgoing, Stage, StageError};

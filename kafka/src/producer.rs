@@ -3,10 +3,10 @@
 use std::time::Duration;
 
 use backon::{ExponentialBuilder, Retryable};
+use rdkafka::ClientConfig;
 use rdkafka::error::RDKafkaErrorCode;
 use rdkafka::producer::{FutureProducer, FutureRecord, Producer as _};
 use rdkafka::util::Timeout;
-use rdkafka::ClientConfig;
 use tokio_util::sync::CancellationToken;
 use tracing::warn;
 
@@ -32,9 +32,7 @@ pub struct Producer {
 /// Settings every client shares: brokers and the user's librdkafka extras.
 pub(crate) fn base_client_config(cfg: &KafkaConfig) -> ClientConfig {
     let mut cc = ClientConfig::new();
-    cc.set("bootstrap.servers", &cfg.brokers)
-        .set("client.id", "newsflow")
-        .set("log_level", "4");
+    cc.set("bootstrap.servers", &cfg.brokers).set("client.id", "newsflow").set("log_level", "4");
     for (k, v) in &cfg.librdkafka {
         cc.set(k, v);
     }

@@ -21,14 +21,14 @@ use chrono::Utc;
 use futures::stream::FuturesOrdered;
 use futures::{FutureExt, StreamExt};
 use newsflow_wire::{DeadLetter, Envelope, TopicKind, Topics};
+use rdkafka::ClientContext;
 use rdkafka::consumer::{CommitMode, Consumer, ConsumerContext, Rebalance, StreamConsumer};
 use rdkafka::message::Message;
-use rdkafka::ClientContext;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, error, info, warn};
 
-use crate::producer::{backoff, base_client_config, SendError};
+use crate::producer::{SendError, backoff, base_client_config};
 use crate::stage::{Incoming, Stage, StageError};
 use crate::{KafkaConfig, KafkaError, Producer};
 
@@ -42,11 +42,7 @@ pub struct RunnerOptions {
 
 impl RunnerOptions {
     pub fn from_config(cfg: &KafkaConfig, stage: &str) -> Self {
-        Self {
-            group_id: cfg.group_id(stage),
-            max_in_flight: cfg.max_in_flight,
-            drain_deadline: cfg.drain_deadline(),
-        }
+        Self { group_id: cfg.group_id(stage), max_in_flight: cfg.max_in_flight, drain_deadline: cfg.drain_deadline() }
     }
 }
 

@@ -45,10 +45,7 @@ impl Batcher {
     /// Write one row; returns once it is durable.
     pub async fn write(&self, row: ArticleRow) -> Result<(), WriteError> {
         let (done, wait) = oneshot::channel();
-        self.tx
-            .send(Job { row, done })
-            .await
-            .map_err(|_| WriteError::Unavailable("writer stopped".into()))?;
+        self.tx.send(Job { row, done }).await.map_err(|_| WriteError::Unavailable("writer stopped".into()))?;
         wait.await.map_err(|_| WriteError::Unavailable("writer stopped".into()))?
     }
 }

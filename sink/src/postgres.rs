@@ -12,8 +12,8 @@ use tokio_postgres::error::SqlState;
 use tokio_postgres::{Client, NoTls};
 use tracing::{error, info, warn};
 
-use crate::batch::{fill, isolate, reply, Batcher, Job, WriteError};
-use crate::schema::{update_set, MIGRATIONS, UPSERT_COLUMNS};
+use crate::batch::{Batcher, Job, WriteError, fill, isolate, reply};
+use crate::schema::{MIGRATIONS, UPSERT_COLUMNS, update_set};
 use crate::{ArticleRow, SinkError, StoredSummary};
 
 /// Connect, spawning the connection driver.
@@ -57,8 +57,22 @@ pub(crate) async fn migrate(client: &mut Client) -> Result<(), SinkError> {
 fn upsert_sql() -> String {
     let cols = UPSERT_COLUMNS.join(", ");
     let types = [
-        "text", "text", "text", "text", "text", "text", "timestamptz", "text", "text", "text", "text", "text", "text",
-        "int8", "text", "timestamptz",
+        "text",
+        "text",
+        "text",
+        "text",
+        "text",
+        "text",
+        "timestamptz",
+        "text",
+        "text",
+        "text",
+        "text",
+        "text",
+        "text",
+        "int8",
+        "text",
+        "timestamptz",
     ];
     let arrays = types.iter().enumerate().map(|(i, t)| format!("${}::{t}[]", i + 1)).collect::<Vec<_>>().join(", ");
     let select = UPSERT_COLUMNS
@@ -79,7 +93,11 @@ fn classify(e: &tokio_postgres::Error) -> WriteError {
         || e.code().is_none()
         || e.code().is_some_and(|c| {
             let s = c.code();
-            s.starts_with("08") || s.starts_with("53") || s.starts_with("57") || *c == SqlState::T_R_SERIALIZATION_FAILURE || *c == SqlState::T_R_DEADLOCK_DETECTED
+            s.starts_with("08")
+                || s.starts_with("53")
+                || s.starts_with("57")
+                || *c == SqlState::T_R_SERIALIZATION_FAILURE
+                || *c == SqlState::T_R_DEADLOCK_DETECTED
         });
     if unavailable { WriteError::Unavailable(e.to_string()) } else { WriteError::Rejected(e.to_string()) }
 }
@@ -90,7 +108,8 @@ async fn write_rows(client: &Client, sql: &str, rows: &[&ArticleRow]) -> Result<
     for (i, r) in rows.iter().enumerate() {
         last.insert(&r.id, i);
     }
-    let rows: Vec<&ArticleRow> = rows.iter().enumerate().filter(|(i, r)| last[r.id.as_str()] == *i).map(|(_, r)| *r).collect();
+    let rows: Vec<&ArticleRow> =
+        rows.iter().enumerate().filter(|(i, r)| last[r.id.as_str()] == *i).map(|(_, r)| *r).collect();
     let text = |f: &dyn Fn(&ArticleRow) -> Option<String>| rows.iter().map(|r| f(r)).collect::<Vec<Option<String>>>();
     let ids = text(&|r| Some(r.id.clone()));
     let urls = text(&|r| Some(r.url.clone()));
@@ -177,7 +196,10 @@ impl PgStore {
         let client = connect(&self.url).await?;
         let count: i64 = client.query_one("SELECT COUNT(*) FROM articles", &[]).await?.get(0);
         let titles = client
-            .query("SELECT COALESCE(title, url) FROM articles ORDER BY stored_at DESC, id LIMIT $1", &[&(latest as i64)])
+            .query(
+                "SELECT COALESCE(title, url) FROM articles ORDER BY stored_at DESC, id LIMIT $1",
+                &[&(latest as i64)],
+            )
             .await?
             .iter()
             .map(|r| r.get::<_, String>(0))

@@ -56,8 +56,22 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[(
 
 /// Columns written by an upsert, in order (`stored_at` is set on insert only).
 pub const UPSERT_COLUMNS: &[&str] = &[
-    "id", "url", "canonical_url", "title", "text", "language", "published_at", "source", "authors",
-    "description", "site_name", "top_image", "content_hash", "word_count", "trace_id", "fetched_at",
+    "id",
+    "url",
+    "canonical_url",
+    "title",
+    "text",
+    "language",
+    "published_at",
+    "source",
+    "authors",
+    "description",
+    "site_name",
+    "top_image",
+    "content_hash",
+    "word_count",
+    "trace_id",
+    "fetched_at",
 ];
 
 /// The `DO UPDATE SET` list: every written column but the key.

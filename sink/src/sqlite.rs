@@ -6,12 +6,12 @@
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use rusqlite::{params_from_iter, Connection};
+use rusqlite::{Connection, params_from_iter};
 use tokio::sync::mpsc;
 use tracing::{error, info};
 
-use crate::batch::{fill, isolate, reply, Batcher, Job, WriteError};
-use crate::schema::{update_set, MIGRATIONS, UPSERT_COLUMNS};
+use crate::batch::{Batcher, Job, WriteError, fill, isolate, reply};
+use crate::schema::{MIGRATIONS, UPSERT_COLUMNS, update_set};
 use crate::{ArticleRow, SinkError, StoredSummary};
 
 fn ts(d: &DateTime<Utc>) -> String {
@@ -31,12 +31,17 @@ pub(crate) fn open_conn(path: &Path) -> Result<Connection, SinkError> {
 
 /// Apply pending migrations.
 pub(crate) fn migrate(conn: &mut Connection) -> Result<(), SinkError> {
-    conn.execute_batch("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)")?;
+    conn.execute_batch(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)",
+    )?;
     let current: i64 = conn.query_row("SELECT COALESCE(MAX(version), 0) FROM schema_migrations", [], |r| r.get(0))?;
     for (version, sql, _) in MIGRATIONS.iter().filter(|m| m.0 > current) {
         let tx = conn.transaction()?;
         tx.execute_batch(sql)?;
-        tx.execute("INSERT INTO schema_migrations (version, applied_at) VALUES (?1, ?2)", rusqlite::params![version, ts(&Utc::now())])?;
+        tx.execute(
+            "INSERT INTO schema_migrations (version, applied_at) VALUES (?1, ?2)",
+            rusqlite::params![version, ts(&Utc::now())],
+        )?;
         tx.commit()?;
         info!(version, "sqlite migration applied");
     }
@@ -55,7 +60,9 @@ fn upsert_sql() -> String {
 
 fn write_rows(conn: &mut Connection, sql: &str, rows: &[&ArticleRow]) -> Result<(), WriteError> {
     let map = |e: rusqlite::Error| match e.sqlite_error_code() {
-        Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked | rusqlite::ErrorCode::DiskFull)
+        Some(
+            rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked | rusqlite::ErrorCode::DiskFull,
+        )
         | Some(rusqlite::ErrorCode::CannotOpen | rusqlite::ErrorCode::SystemIoFailure) => {
             WriteError::Unavailable(e.to_string())
         }
@@ -143,8 +150,6 @@ impl SqliteStore {
 pub(crate) fn summary(conn: &Connection, latest: usize) -> Result<StoredSummary, SinkError> {
     let count: i64 = conn.query_row("SELECT COUNT(*) FROM articles", [], |r| r.get(0))?;
     let mut stmt = conn.prepare("SELECT COALESCE(title, url) FROM articles ORDER BY stored_at DESC, id LIMIT ?1")?;
-    let titles = stmt
-        .query_map([latest as i64], |r| r.get::<_, String>(0))?
-        .collect::<Result<Vec<_>, _>>()?;
+    let titles = stmt.query_map([latest as i64], |r| r.get::<_, String>(0))?.collect::<Result<Vec<_>, _>>()?;
     Ok(StoredSummary { count: count as u64, latest_titles: titles })
 }

@@ -3,10 +3,10 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use crate::ArticleRow;
 use crate::batch::{Batcher, WriteError};
 use crate::postgres::PgStore;
 use crate::sqlite::SqliteStore;
-use crate::ArticleRow;
 
 /// Metric names of the sink, declared in one place.
 pub mod names {

@@ -13,11 +13,11 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
 
+use axum::Router;
 use axum::extract::{Path as UrlPath, State};
-use axum::http::{header, StatusCode};
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use axum::Router;
 use chrono::{DateTime, FixedOffset};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
@@ -32,7 +32,10 @@ pub enum Block {
     Bullets(Vec<String>),
     /// A photo with its caption; `twice` repeats the caption as an overlay,
     /// as many sites do.
-    Figure { caption: String, twice: bool },
+    Figure {
+        caption: String,
+        twice: bool,
+    },
 }
 
 /// How a page announces its metadata.

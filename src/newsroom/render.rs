@@ -92,7 +92,12 @@ pub fn article(a: &DemoArticle, all: &[DemoArticle]) -> String {
         // The masthead pairs role and name; sites print it in the header.
         out.push_str("<div class=\"masthead\">");
         for pair in a.masthead.chunks(2) {
-            let _ = write!(out, "<div class=\"masthead-item\"><span>{}</span> <strong>{}</strong></div>", esc(&pair[0]), esc(pair.get(1).map_or("", |s| s)));
+            let _ = write!(
+                out,
+                "<div class=\"masthead-item\"><span>{}</span> <strong>{}</strong></div>",
+                esc(&pair[0]),
+                esc(pair.get(1).map_or("", |s| s))
+            );
         }
         out.push_str("</div>\n");
     }
@@ -109,7 +114,12 @@ pub fn article(a: &DemoArticle, all: &[DemoArticle]) -> String {
     if let Some(author) = &a.author {
         let _ = write!(out, "<span class=\"byline\">{}</span> ", esc(author));
     }
-    let _ = write!(out, "<time datetime=\"{}\">{}</time>", if a.metadata == Metadata::VisibleDate { String::new() } else { a.published.to_rfc3339() }, esc(&arabic_date(a)));
+    let _ = write!(
+        out,
+        "<time datetime=\"{}\">{}</time>",
+        if a.metadata == Metadata::VisibleDate { String::new() } else { a.published.to_rfc3339() },
+        esc(&arabic_date(a))
+    );
     for c in &a.counters {
         let _ = write!(out, " <span class=\"views\" title=\"مشاهدات\">{}</span>", esc(c));
     }
@@ -150,7 +160,9 @@ pub fn article(a: &DemoArticle, all: &[DemoArticle]) -> String {
         for l in &a.newsletter {
             let _ = write!(out, "<p>{}</p>", esc(l));
         }
-        out.push_str("<form><input type=\"email\" placeholder=\"بريدك الإلكتروني\"><button>اشترك</button></form></section>\n");
+        out.push_str(
+            "<form><input type=\"email\" placeholder=\"بريدك الإلكتروني\"><button>اشترك</button></form></section>\n",
+        );
     }
     out.push_str("<aside class=\"related\"><h3>اقرأ أيضا</h3><ul>");
     for other in all.iter().filter(|o| o.slug != a.slug).take(4) {
@@ -174,7 +186,9 @@ pub fn article(a: &DemoArticle, all: &[DemoArticle]) -> String {
 
 /// The home page: links to every article.
 pub fn home(all: &[DemoArticle]) -> String {
-    let mut out = String::from("<!DOCTYPE html><html lang=\"ar\" dir=\"rtl\"><head><meta charset=\"utf-8\"><title>غرفة الأخبار التجريبية</title><link rel=\"alternate\" type=\"application/rss+xml\" href=\"/feed.xml\"></head><body>");
+    let mut out = String::from(
+        "<!DOCTYPE html><html lang=\"ar\" dir=\"rtl\"><head><meta charset=\"utf-8\"><title>غرفة الأخبار التجريبية</title><link rel=\"alternate\" type=\"application/rss+xml\" href=\"/feed.xml\"></head><body>",
+    );
     out.push_str(NAV);
     out.push_str("<main><ul>");
     for a in all.iter().rev() {
@@ -189,10 +203,15 @@ pub fn rss(all: &[DemoArticle], base: &str) -> String {
     let mut out = String::from(
         "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<rss version=\"2.0\"><channel><title>غرفة الأخبار التجريبية</title>",
     );
-    let _ = write!(out, "<link>{}/</link><description>newsflow demo newsroom</description><language>ar</language>", esc(base));
+    let _ = write!(
+        out,
+        "<link>{}/</link><description>newsflow demo newsroom</description><language>ar</language>",
+        esc(base)
+    );
     for a in all.iter().rev() {
         let link = format!("{base}/{}", a.slug);
-        let first = a.blocks.iter().find_map(|b| if let Block::Para(p) = b { Some(p.as_str()) } else { None }).unwrap_or("");
+        let first =
+            a.blocks.iter().find_map(|b| if let Block::Para(p) = b { Some(p.as_str()) } else { None }).unwrap_or("");
         let _ = write!(
             out,
             "\n<item><title>{}</title><link>{}?utm_source=rss&amp;utm_medium=feed</link><guid isPermaLink=\"false\">{}</guid><pubDate>{}</pubDate><description>{}</description></item>",

@@ -1,7 +1,7 @@
 //! The envelope around every message on every topic.
 
 use chrono::{DateTime, Utc};
-use serde::{de::DeserializeOwned, Deserialize, Serialize};
+use serde::{Deserialize, Serialize, de::DeserializeOwned};
 
 /// Version of the wire format. Bump it on any incompatible change and add a
 /// golden fixture for the new version.
@@ -70,18 +70,12 @@ impl<T: DeserializeOwned> Envelope<T> {
         let value = value.filter(|v| !v.is_empty()).ok_or(DecodeError::Empty)?;
         let env: Envelope<T> = serde_json::from_slice(value)?;
         if env.schema_version > SCHEMA_VERSION || env.schema_version == 0 {
-            return Err(DecodeError::Version {
-                found: env.schema_version,
-                supported: SCHEMA_VERSION,
-            });
+            return Err(DecodeError::Version { found: env.schema_version, supported: SCHEMA_VERSION });
         }
         if let Some(key) = key {
             let key = String::from_utf8_lossy(key);
             if key != env.id {
-                return Err(DecodeError::KeyMismatch {
-                    key: key.into_owned(),
-                    id: env.id,
-                });
+                return Err(DecodeError::KeyMismatch { key: key.into_owned(), id: env.id });
             }
         }
         Ok(env)
@@ -114,10 +108,7 @@ mod tests {
     #[test]
     fn empty_and_garbage_values_are_decode_errors() {
         assert!(matches!(Envelope::<u32>::decode(None, None), Err(DecodeError::Empty)));
-        assert!(matches!(
-            Envelope::<u32>::decode(Some(b"\xff{"), None),
-            Err(DecodeError::Json(_))
-        ));
+        assert!(matches!(Envelope::<u32>::decode(Some(b"\xff{"), None), Err(DecodeError::Json(_))));
     }
 
     #[test]

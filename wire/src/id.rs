@@ -13,8 +13,24 @@ pub type ItemId = String;
 
 /// Query parameters that only track the reader and never select content.
 const TRACKING_PARAMS: &[&str] = &[
-    "fbclid", "gclid", "dclid", "gbraid", "wbraid", "msclkid", "yclid", "twclid", "igshid",
-    "mc_cid", "mc_eid", "_ga", "_gl", "ocid", "cmpid", "at_medium", "at_campaign", "smid",
+    "fbclid",
+    "gclid",
+    "dclid",
+    "gbraid",
+    "wbraid",
+    "msclkid",
+    "yclid",
+    "twclid",
+    "igshid",
+    "mc_cid",
+    "mc_eid",
+    "_ga",
+    "_gl",
+    "ocid",
+    "cmpid",
+    "at_medium",
+    "at_campaign",
+    "smid",
 ];
 
 fn is_tracking(name: &str) -> bool {
@@ -32,11 +48,8 @@ pub fn canonicalize_url(raw: &str) -> Option<String> {
         return None;
     }
     url.set_fragment(None);
-    let mut params: Vec<(String, String)> = url
-        .query_pairs()
-        .filter(|(k, _)| !is_tracking(k))
-        .map(|(k, v)| (k.into_owned(), v.into_owned()))
-        .collect();
+    let mut params: Vec<(String, String)> =
+        url.query_pairs().filter(|(k, _)| !is_tracking(k)).map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
     params.sort();
     if params.is_empty() {
         url.set_query(None);

@@ -17,7 +17,7 @@ pub mod id;
 pub mod payload;
 pub mod topics;
 
-pub use envelope::{new_trace_id, DecodeError, Envelope, SCHEMA_VERSION};
-pub use id::{canonicalize_url, item_id, ItemId};
+pub use envelope::{DecodeError, Envelope, SCHEMA_VERSION, new_trace_id};
+pub use id::{ItemId, canonicalize_url, item_id};
 pub use payload::{Alert, ArticleMsg, DeadLetter, EnrichedArticle, Enrichment, FeedHint, RawPage};
 pub use topics::{TopicKind, Topics};

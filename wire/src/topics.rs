@@ -15,13 +15,8 @@ pub enum TopicKind {
 }
 
 impl TopicKind {
-    pub const ALL: [TopicKind; 5] = [
-        TopicKind::RawPages,
-        TopicKind::Articles,
-        TopicKind::Enriched,
-        TopicKind::Alerts,
-        TopicKind::DeadLetters,
-    ];
+    pub const ALL: [TopicKind; 5] =
+        [TopicKind::RawPages, TopicKind::Articles, TopicKind::Enriched, TopicKind::Alerts, TopicKind::DeadLetters];
 
     /// The suffix after the prefix.
     pub fn suffix(self) -> &'static str {

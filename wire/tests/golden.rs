@@ -2,8 +2,8 @@
 //! envelope and encodes back to the same JSON, ids are what the id function
 //! says, and docs/topics.md shows exactly these examples.
 
-use newsflow_wire::{item_id, Alert, ArticleMsg, DeadLetter, EnrichedArticle, Envelope, RawPage, TopicKind};
-use serde::{de::DeserializeOwned, Serialize};
+use newsflow_wire::{Alert, ArticleMsg, DeadLetter, EnrichedArticle, Envelope, RawPage, TopicKind, item_id};
+use serde::{Serialize, de::DeserializeOwned};
 use serde_json::Value;
 
 fn fixture(kind: TopicKind) -> String {
@@ -14,8 +14,8 @@ fn fixture(kind: TopicKind) -> String {
 fn check<T: Serialize + DeserializeOwned>(kind: TopicKind) -> Envelope<T> {
     let raw = fixture(kind);
     let expected: Value = serde_json::from_str(&raw).unwrap();
-    let env: Envelope<T> = Envelope::decode(Some(raw.as_bytes()), None)
-        .unwrap_or_else(|e| panic!("{}: {e}", kind.suffix()));
+    let env: Envelope<T> =
+        Envelope::decode(Some(raw.as_bytes()), None).unwrap_or_else(|e| panic!("{}: {e}", kind.suffix()));
     let again: Value = serde_json::from_slice(&env.encode()).unwrap();
     assert_eq!(again, expected, "{} does not round-trip", kind.suffix());
     env

@@ -1,0 +1,158 @@
+//! Cheap checks before parsing: size, emptiness, "is this HTML at all", and
+//! block nesting depth.
+//!
+//! Design note: html5ever's tree builder scans its stack of open elements
+//! for many start tags, so N nested `<div>`s cost O(N²) (100,000 took 50 s
+//! here). A byte scan counting open/close tags of the block elements that
+//! really nest refuses such input in linear time. Inline elements (`<span>`,
+//! `<b>`) nest cheaply in html5ever and are handled by the iterative walks.
+
+use crate::error::ExtractError;
+
+/// No real page comes near this; html5ever parses this deep in ~50 ms.
+pub(crate) const MAX_BLOCK_DEPTH: usize = 4096;
+
+pub(crate) fn check(html: &str, max_bytes: usize) -> Result<(), ExtractError> {
+    if html.len() > max_bytes {
+        return Err(ExtractError::TooLarge { bytes: html.len(), limit: max_bytes });
+    }
+    if html.trim().is_empty() {
+        return Err(ExtractError::Empty);
+    }
+    let head = prefix(html, 8192);
+    let controls = head.chars().filter(|&c| c.is_control() && !matches!(c, '\n' | '\r' | '\t' | '\u{0C}')).count();
+    if head.contains('\0') || controls * 20 > head.chars().count() {
+        return Err(ExtractError::NotHtml { reason: "binary data (control characters)".into() });
+    }
+    if !has_markup(prefix(html, 1 << 16)) {
+        return Err(ExtractError::NotHtml { reason: "no HTML tags in the first 64 KiB".into() });
+    }
+    let depth = max_block_depth(html.as_bytes(), MAX_BLOCK_DEPTH);
+    if depth > MAX_BLOCK_DEPTH {
+        return Err(ExtractError::TooDeep { depth, limit: MAX_BLOCK_DEPTH });
+    }
+    Ok(())
+}
+
+/// The longest prefix of at most `n` bytes ending on a char boundary.
+fn prefix(s: &str, n: usize) -> &str {
+    let mut end = n.min(s.len());
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    &s[..end]
+}
+
+fn has_markup(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.windows(2).any(|w| w[0] == b'<' && (w[1].is_ascii_alphabetic() || w[1] == b'!' || w[1] == b'/'))
+}
+
+const NESTING: &[&[u8]] = &[
+    b"div",
+    b"section",
+    b"article",
+    b"aside",
+    b"nav",
+    b"header",
+    b"footer",
+    b"main",
+    b"blockquote",
+    b"ul",
+    b"ol",
+    b"dl",
+    b"fieldset",
+    b"figure",
+    b"form",
+    b"table",
+    b"center",
+    b"details",
+    b"address",
+    b"menu",
+    b"dir",
+    b"summary",
+    b"hgroup",
+    b"search",
+    b"dialog",
+];
+
+/// Maximum open-minus-closed count of nesting block tags, skipping comments
+/// and script/style contents. Stops counting once `stop` is passed.
+fn max_block_depth(b: &[u8], stop: usize) -> usize {
+    let (mut depth, mut max, mut i) = (0usize, 0usize, 0usize);
+    while let Some(off) = memchr::memchr(b'<', &b[i..]) {
+        i += off + 1;
+        if b[i..].starts_with(b"!--") {
+            i = memchr::memmem::find(&b[i..], b"-->").map_or(b.len(), |p| i + p + 3);
+            continue;
+        }
+        let close = b.get(i) == Some(&b'/');
+        let start = if close { i + 1 } else { i };
+        let mut end = start;
+        while end < b.len() && b[end].is_ascii_alphanumeric() && end - start < 16 {
+            end += 1;
+        }
+        let name = &b[start..end];
+        if !close && (eq(name, b"script") || eq(name, b"style") || eq(name, b"textarea")) {
+            i = skip_raw_text(b, end, name);
+            continue;
+        }
+        if (2..=10).contains(&name.len()) && NESTING.iter().any(|t| eq(name, t)) {
+            if close {
+                depth = depth.saturating_sub(1);
+            } else {
+                depth += 1;
+                max = max.max(depth);
+                if max > stop {
+                    return max;
+                }
+            }
+        }
+        i = end;
+    }
+    max
+}
+
+fn eq(a: &[u8], b: &[u8]) -> bool {
+    a.eq_ignore_ascii_case(b)
+}
+
+/// Index just past `</name` (case-insensitive) at or after `from`.
+fn skip_raw_text(b: &[u8], from: usize, name: &[u8]) -> usize {
+    let mut i = from;
+    while let Some(p) = memchr::memmem::find(&b[i..], b"</") {
+        let at = i + p + 2;
+        if b.get(at..at + name.len()).is_some_and(|n| n.eq_ignore_ascii_case(name)) {
+            return at + name.len();
+        }
+        i = at;
+    }
+    b.len()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_only_real_nesting() {
+        assert_eq!(max_block_depth(b"<div><div></div><DIV></div></div>", 100), 2);
+        assert_eq!(max_block_depth(b"<!-- <div><div> --><script>'<div><div>'</script><div>", 100), 1);
+        assert_eq!(max_block_depth(b"<span><span><p><p>", 100), 0);
+    }
+
+    #[test]
+    fn refuses_deep_divs_quickly() {
+        let s = "<div>".repeat(100_000);
+        assert!(matches!(check(&s, usize::MAX), Err(ExtractError::TooDeep { .. })));
+    }
+
+    #[test]
+    fn classifies_non_html() {
+        assert_eq!(check("   \n", 100), Err(ExtractError::Empty));
+        assert!(matches!(check("just text, no tags", 100), Err(ExtractError::NotHtml { .. })));
+        assert!(matches!(check("\u{0}\u{1}\u{2}PNG\u{3}\u{4}", 100), Err(ExtractError::NotHtml { .. })));
+        assert!(matches!(check("<p>x</p>", 3), Err(ExtractError::TooLarge { bytes: 8, limit: 3 })));
+        assert!(check("<p>ok</p>", 100).is_ok());
+    }
+}
