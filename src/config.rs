@@ -127,7 +127,11 @@ impl Config {
         }
         let env = Env::prefixed("NEWSFLOW_")
             .split("__")
-            .filter(|k| SECTIONS.iter().any(|s| k.as_str() == *s || k.as_str().starts_with(&format!("{s}."))));
+            // Keys arrive split ("KAFKA.BROKERS") and in their original case.
+            .filter(|k| {
+                let k = k.as_str().to_ascii_lowercase();
+                SECTIONS.contains(&k.split('.').next().unwrap_or_default())
+            });
         fig.merge(env).extract().map_err(|e| ConfigError::Load(Box::new(e)))
     }
 

@@ -38,15 +38,22 @@ pub struct KafkaConfig {
     /// Producer compression: none, gzip, snappy, lz4 or zstd. Default lz4:
     /// cheap on CPU and halves HTML.
     pub compression: String,
-    /// Consumer session timeout in ms. Default 30000.
+    /// Consumer session timeout in ms: how soon the group notices a killed
+    /// consumer and hands its partitions to the others. Default 10000.
     pub session_timeout_ms: u64,
     /// On shutdown, how long to wait for in-flight messages before
     /// committing, in ms. Must be shorter than the session timeout so the
-    /// group does not rebalance mid-drain. Default 10000.
+    /// group does not rebalance mid-drain. Default 5000.
     pub drain_deadline_ms: u64,
     /// Messages a stage processes concurrently (bounded: backpressure).
     /// Default 64.
     pub max_in_flight: usize,
+    /// A consumer left with no partitions for this many seconds rejoins its
+    /// group. Works around brokers (tansu 0.6) that can leave a member with
+    /// an empty assignment after a broker restart. With more consumers than
+    /// partitions the spare ones rejoin this often: raise it, or 0 disables.
+    /// Default 60.
+    pub rejoin_when_idle_secs: u64,
     /// How long to keep retrying an unreachable cluster at start before
     /// giving up, in seconds. Default 120.
     pub connect_timeout_secs: u64,
@@ -68,8 +75,9 @@ impl Default for KafkaConfig {
             retention_hours: 168,
             dead_letters_retention_hours: 720,
             compression: "lz4".into(),
-            session_timeout_ms: 30_000,
-            drain_deadline_ms: 10_000,
+            session_timeout_ms: 10_000,
+            drain_deadline_ms: 5_000,
+            rejoin_when_idle_secs: 60,
             max_in_flight: 64,
             connect_timeout_secs: 120,
             librdkafka: BTreeMap::new(),

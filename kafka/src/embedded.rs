@@ -84,6 +84,9 @@ impl EmbeddedBroker {
             .stdout(log)
             .stderr(log2)
             .kill_on_drop(true)
+            // Its own process group: a Ctrl-C in the terminal reaches
+            // newsflow, which drains its stages before stopping the broker.
+            .process_group(0)
             .spawn()
             .map_err(|e| KafkaError::Embedded(format!("cannot start {}: {e}", bin.display())))?;
         if let Some(pid) = child.id() {

@@ -38,11 +38,46 @@ pub struct RunnerOptions {
     pub group_id: String,
     pub max_in_flight: usize,
     pub drain_deadline: Duration,
+    /// Rejoin the group after this long without partitions (None: never).
+    pub rejoin_when_idle: Option<Duration>,
 }
 
 impl RunnerOptions {
     pub fn from_config(cfg: &KafkaConfig, stage: &str) -> Self {
-        Self { group_id: cfg.group_id(stage), max_in_flight: cfg.max_in_flight, drain_deadline: cfg.drain_deadline() }
+        Self {
+            group_id: cfg.group_id(stage),
+            max_in_flight: cfg.max_in_flight,
+            drain_deadline: cfg.drain_deadline(),
+            rejoin_when_idle: (cfg.rejoin_when_idle_secs > 0).then(|| Duration::from_secs(cfg.rejoin_when_idle_secs)),
+        }
+    }
+}
+
+/// Notices a consumer left without partitions for too long.
+struct IdleWatch {
+    limit: Option<Duration>,
+    since: Option<Instant>,
+}
+
+impl IdleWatch {
+    fn new(limit: Option<Duration>) -> Self {
+        Self { limit, since: None }
+    }
+
+    /// Whether the consumer has had no partitions for longer than the limit
+    /// (and the clock restarts, so rejoins are spaced by the limit).
+    fn stuck(&mut self, assigned: usize) -> bool {
+        let Some(limit) = self.limit else { return false };
+        if assigned > 0 {
+            self.since = None;
+            return false;
+        }
+        let since = *self.since.get_or_insert_with(Instant::now);
+        if since.elapsed() >= limit {
+            self.since = Some(Instant::now());
+            return true;
+        }
+        false
     }
 }
 
@@ -87,7 +122,11 @@ pub async fn run_stage<S: Stage>(
         .set("auto.commit.interval.ms", "1000")
         .set("auto.offset.reset", "earliest")
         .set("session.timeout.ms", cfg.session_timeout_ms.to_string())
-        .set("enable.partition.eof", "false");
+        .set("enable.partition.eof", "false")
+        // A subscribed topic missing from one metadata answer (a broker just
+        // restarted) leaves the consumer with no partitions until the next
+        // refresh: keep that short (librdkafka's default is 5 minutes).
+        .set("topic.metadata.refresh.interval.ms", "5000");
     for (k, v) in &cfg.librdkafka {
         cc.set(k, v);
     }
@@ -99,6 +138,8 @@ pub async fn run_stage<S: Stage>(
     let mut inflight: FuturesOrdered<JoinHandle<(Incoming, Outcome)>> = FuturesOrdered::new();
     let mut storing = true;
     let mut recv_errors = 0u32;
+    let mut idle = IdleWatch::new(opts.rejoin_when_idle);
+    let mut tick = tokio::time::interval(Duration::from_secs(5));
 
     loop {
         tokio::select! {
@@ -108,6 +149,17 @@ pub async fn run_stage<S: Stage>(
                 storing = finish(&consumer, stage.name(), done, storing);
             }
             _ = cancel.cancelled() => break,
+            _ = tick.tick() => {
+                let assigned = consumer.assignment().map(|a| a.count()).unwrap_or(0);
+                if idle.stuck(assigned) {
+                    // tansu 0.6 can hand a member an empty assignment after a
+                    // broker restart or after the group's leader was killed,
+                    // and never rebalance again. Joining afresh repairs it.
+                    warn!(stage = stage.name(), "no partitions assigned for a while; rejoining the group");
+                    consumer.unsubscribe();
+                    consumer.subscribe(&[&input])?;
+                }
+            }
             msg = consumer.recv(), if inflight.len() < opts.max_in_flight => match msg {
                 Ok(m) => {
                     recv_errors = 0;

@@ -68,7 +68,23 @@ impl<T: DeserializeOwned> Envelope<T> {
     /// given, that it matches the envelope id.
     pub fn decode(value: Option<&[u8]>, key: Option<&[u8]>) -> Result<Self, DecodeError> {
         let value = value.filter(|v| !v.is_empty()).ok_or(DecodeError::Empty)?;
-        let env: Envelope<T> = serde_json::from_slice(value)?;
+        let env: Envelope<T> = match serde_json::from_slice(value) {
+            Ok(env) => env,
+            Err(e) => {
+                // A newer producer's message may not fit this build's types:
+                // say so rather than report a missing field.
+                #[derive(Deserialize)]
+                struct Probe {
+                    schema_version: u32,
+                }
+                if let Ok(p) = serde_json::from_slice::<Probe>(value)
+                    && p.schema_version > SCHEMA_VERSION
+                {
+                    return Err(DecodeError::Version { found: p.schema_version, supported: SCHEMA_VERSION });
+                }
+                return Err(e.into());
+            }
+        };
         if env.schema_version > SCHEMA_VERSION || env.schema_version == 0 {
             return Err(DecodeError::Version { found: env.schema_version, supported: SCHEMA_VERSION });
         }
@@ -96,6 +112,14 @@ mod tests {
         let raw = br#"{"schema_version":99,"id":"a","trace_id":"t","produced_at":"2024-01-01T00:00:00Z","payload":1}"#;
         let err = Envelope::<u32>::decode(Some(raw), None).unwrap_err();
         assert!(matches!(err, DecodeError::Version { found: 99, .. }));
+    }
+
+    #[test]
+    fn newer_versions_are_named_even_when_the_payload_does_not_fit() {
+        let raw =
+            br#"{"schema_version":2,"id":"a","trace_id":"t","produced_at":"2024-01-01T00:00:00Z","payload":{"x":1}}"#;
+        let err = Envelope::<u32>::decode(Some(raw), None).unwrap_err();
+        assert!(matches!(err, DecodeError::Version { found: 2, supported: 1 }), "{err}");
     }
 
     #[test]

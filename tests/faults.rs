@@ -1,0 +1,214 @@
+//! Killing services with SIGKILL mid-stream loses nothing and duplicates
+//! nothing in storage; poison messages go to the dead-letter topic.
+
+mod support;
+
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::time::Duration;
+
+use newsflow_wire::{DeadLetter, Envelope, RawPage, TopicKind, new_trace_id};
+use rdkafka::consumer::{Consumer, StreamConsumer};
+use rdkafka::producer::{FutureProducer, FutureRecord};
+use rdkafka::{ClientConfig, Message};
+use support::*;
+
+const EXTRA: usize = 120;
+
+fn expected_urls(site: &Site) -> BTreeSet<String> {
+    site.newsroom.articles().iter().map(|a| canonical(site, a)).collect()
+}
+
+/// Exactly one row per published article, none missing.
+fn assert_exactly_once(db: &Path, site: &Site) {
+    let rows = sqlite_rows(db);
+    let urls: BTreeSet<String> = rows.iter().map(|r| r.canonical_url.clone()).collect();
+    assert_eq!(urls.len(), rows.len(), "an article was stored twice");
+    assert_eq!(urls, expected_urls(site), "stored set differs from published set");
+}
+
+async fn wait_all(db: &Path, site: &Site, procs: &[&Proc]) {
+    let want = site.newsroom.articles().len();
+    let limit = Duration::from_secs(180);
+    let deadline = std::time::Instant::now() + limit;
+    while sqlite_rows(db).len() < want {
+        if std::time::Instant::now() > deadline {
+            let logs: Vec<String> = procs.iter().map(|p| format!("--- {}\n{}", p.name, p.tail())).collect();
+            panic!("only {} of {want} stored after {limit:?}\n{}", sqlite_rows(db).len(), logs.join("\n"));
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+async fn wait_rows(db: &Path, at_least: usize) {
+    wait_for(Duration::from_secs(120), &format!("{at_least} stored rows"), || {
+        (sqlite_rows(db).len() >= at_least).then_some(())
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kill_9_of_the_all_in_one_pipeline_with_its_embedded_broker_loses_nothing() {
+    let site = Site::start().await;
+    site.publish_many(EXTRA);
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("data/newsflow.db");
+    let feed = site.feed();
+    // No --brokers: the zero-setup path, embedded tansu on SQLite storage.
+    let args = ["run", "--data-dir", "data", "--feed", &feed, "--poll-interval", "2", "--metrics-listen", ""];
+    let env =
+        [("NEWSFLOW_FETCHER__PER_HOST_RPS", "200".to_owned()), ("NEWSFLOW_KAFKA__REJOIN_WHEN_IDLE_SECS", "15".into())];
+    let mut kills = 0;
+    for round in 0..3 {
+        let mut run = newsflow(&format!("run-{round}"), dir.path(), &args, &env);
+        wait_rows(&db, 1 + round * 20).await;
+        let stored = sqlite_rows(&db).len();
+        if stored < site.newsroom.articles().len() {
+            run.kill9();
+            kills += 1;
+        } else {
+            run.terminate();
+        }
+    }
+    assert!(kills >= 1, "the pipeline finished before any kill: make the stream longer");
+    let run = newsflow("run-final", dir.path(), &args, &env);
+    wait_all(&db, &site, &[&run]).await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_exactly_once(&db, &site);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kill_9_of_each_service_and_a_broker_restart_lose_nothing() {
+    let mut broker = Broker::start(true).await;
+    let site = Site::start().await;
+    site.publish_many(EXTRA);
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("data/newsflow.db");
+    let prefix = format!("{}.", unique("svc"));
+    let addr = broker.address();
+    let feed = site.feed();
+    let common = ["--brokers", &addr, "--data-dir", "data", "--topic-prefix", &prefix, "--metrics-listen", ""];
+    let env = [
+        ("NEWSFLOW_KAFKA__GROUP_PREFIX", prefix.clone()),
+        ("NEWSFLOW_FETCHER__PER_HOST_RPS", "100".into()),
+        ("NEWSFLOW_KAFKA__REJOIN_WHEN_IDLE_SECS", "15".into()),
+    ];
+    let spawn = |name: &str, extra: &[&str]| {
+        let mut args = vec![name];
+        args.extend_from_slice(&common);
+        args.extend_from_slice(extra);
+        newsflow(name, dir.path(), &args, &env)
+    };
+    let fetch_args = ["--feed", feed.as_str(), "--poll-interval", "1"];
+    let sink_args = ["--db", "sqlite:data/newsflow.db"];
+    let mut services =
+        vec![spawn("fetch", &fetch_args), spawn("scrape", &[]), spawn("enrich", &[]), spawn("sink", &sink_args)];
+
+    // Kill each service in turn mid-stream, then restart it.
+    for i in 0..services.len() {
+        wait_rows(&db, 5 + i * 15).await;
+        let name = services[i].name.clone();
+        services[i].kill9();
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let extra: &[&str] = match name.as_str() {
+            "fetch" => &fetch_args,
+            "sink" => &sink_args,
+            _ => &[],
+        };
+        services[i] = spawn(&name, extra);
+    }
+    // And the broker itself, with SQLite storage.
+    broker.restart().await;
+    let procs: Vec<&Proc> = services.iter().collect();
+    wait_all(&db, &site, &procs).await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_exactly_once(&db, &site);
+    for mut s in services {
+        assert!(s.terminate().success(), "{} exits cleanly\n{}", s.name, s.tail());
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn poison_messages_are_dead_lettered_and_processing_continues() {
+    let broker = Broker::start(false).await;
+    let site = Site::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("data/newsflow.db");
+    let prefix = format!("{}.", unique("poison"));
+    let kcfg = newsflow_kafka::KafkaConfig {
+        brokers: broker.address(),
+        topic_prefix: prefix.clone(),
+        partitions: 2,
+        ..Default::default()
+    };
+    newsflow_kafka::admin::ensure_topics(&kcfg).await.unwrap();
+    let topics = kcfg.topics();
+    let producer: FutureProducer = ClientConfig::new().set("bootstrap.servers", broker.address()).create().unwrap();
+    let send = |topic: String, key: &str, value: Vec<u8>| {
+        let producer = producer.clone();
+        let key = key.to_owned();
+        async move {
+            producer
+                .send(FutureRecord::to(&topic).key(&key).payload(&value), Duration::from_secs(10))
+                .await
+                .map_err(|(e, _)| e)
+                .unwrap();
+        }
+    };
+    send(topics.name(TopicKind::RawPages), "k1", b"\x00\xffnot json".to_vec()).await;
+    send(topics.name(TopicKind::Articles), "k2", br#"{"schema_version":1,"id":"k2"}"#.to_vec()).await;
+    let future = r#"{"schema_version":99,"id":"k3","trace_id":"t","produced_at":"2030-01-01T00:00:00Z","payload":{}}"#;
+    send(topics.name(TopicKind::Enriched), "k3", future.as_bytes().to_vec()).await;
+
+    let addr = broker.address();
+    let env = [("NEWSFLOW_KAFKA__GROUP_PREFIX", prefix.clone())];
+    let args = ["run", "--brokers", &addr, "--data-dir", "data", "--topic-prefix", &prefix, "--metrics-listen", ""];
+    let run = newsflow("run", dir.path(), &args, &env);
+
+    // A good page after the poison still flows through to storage.
+    let page = site.newsroom.articles()[4].clone();
+    let url = canonical(&site, &page);
+    let body = reqwest::get(&url).await.unwrap().text().await.unwrap();
+    let raw = RawPage {
+        source_id: "test".into(),
+        url: url.clone(),
+        final_url: url.clone(),
+        status: 200,
+        content_type: Some("text/html".into()),
+        charset: Some("UTF-8".into()),
+        etag: None,
+        last_modified: None,
+        fetched_at: chrono::Utc::now(),
+        feed: Default::default(),
+        body,
+    };
+    let env = Envelope::new(newsflow_wire::item_id(&url), new_trace_id(), raw);
+    send(topics.name(TopicKind::RawPages), &env.id, env.encode()).await;
+    wait_for(Duration::from_secs(60), "the good article", || (sqlite_rows(&db).len() == 1).then_some(())).await;
+
+    // Three dead letters, one per input topic, each with its stage and reason.
+    let consumer: StreamConsumer = ClientConfig::new()
+        .set("bootstrap.servers", broker.address())
+        .set("group.id", unique("dlq-reader"))
+        .set("auto.offset.reset", "earliest")
+        .create()
+        .unwrap();
+    consumer.subscribe(&[&topics.name(TopicKind::DeadLetters)]).unwrap();
+    let mut letters = Vec::new();
+    while letters.len() < 3 {
+        let msg = tokio::time::timeout(Duration::from_secs(30), consumer.recv())
+            .await
+            .unwrap_or_else(|_| panic!("only {} dead letters\n{}", letters.len(), run.tail()))
+            .unwrap();
+        let env: Envelope<DeadLetter> = Envelope::decode(msg.payload(), None).unwrap();
+        letters.push(env.payload);
+    }
+    letters.sort_by(|a, b| a.stage.cmp(&b.stage));
+    let stages: Vec<&str> = letters.iter().map(|l| l.stage.as_str()).collect();
+    assert_eq!(stages, ["enrich", "scrape", "sink"]);
+    assert!(letters.iter().all(|l| l.reason.contains("undecodable message")), "{letters:#?}");
+    assert!(letters[2].reason.contains("schema_version 99"), "{}", letters[2].reason);
+    let scrape = &letters[1];
+    assert_eq!(scrape.topic, topics.name(TopicKind::RawPages));
+    assert!(scrape.value_base64.is_some() && scrape.value.is_none(), "binary values are kept as base64");
+}
