@@ -76,10 +76,9 @@ impl Producer {
             .retry(backoff())
             .when(|e| matches!(e, Attempt::Transient(_)) && !cancel.is_cancelled())
             .notify(|e, wait| warn!(%topic, error = %e, ?wait, "produce failed, retrying"));
-        let res = tokio::select! {
-            r = retried => r,
-            _ = cancel.cancelled() => return Err(SendError::Cancelled(format!("producing to {topic}"))),
-        };
+        // A send under way completes (the drain at shutdown waits for it);
+        // only retrying stops once shutdown was asked for.
+        let res = retried.await;
         match res {
             Ok(()) => Ok(()),
             Err(Attempt::Permanent(msg)) => Err(SendError::Rejected(msg)),

@@ -252,13 +252,18 @@ impl<S: Stage> TaskCtx<S> {
                 .await
                 .unwrap_or_else(|_| Err(StageError::Permanent("stage panicked on this message".into())))
         };
-        let result = tokio::select! {
-            r = attempt
-                .retry(backoff())
-                .when(|e| matches!(e, StageError::Transient(_)))
-                .notify(|e, wait| warn!(stage = name, offset = inc.offset, error = %e, ?wait, "processing failed, retrying")) => r,
-            _ = self.cancel.cancelled() => return Outcome::Abandoned,
-        };
+        // In-flight work runs to completion even during shutdown (that is
+        // the drain); only waiting to retry a transient failure stops.
+        let result = attempt
+            .retry(backoff())
+            .when(|e| matches!(e, StageError::Transient(_)) && !self.cancel.is_cancelled())
+            .notify(
+                |e, wait| warn!(stage = name, offset = inc.offset, error = %e, ?wait, "processing failed, retrying"),
+            )
+            .await;
+        if matches!(result, Err(StageError::Transient(_))) {
+            return Outcome::Abandoned;
+        }
         let outputs = match result {
             Ok(outputs) => outputs,
             Err(e) => return self.dead_letter(inc, &e.to_string()).await,
