@@ -43,9 +43,9 @@ impl FetchState {
     }
 
     fn init(conn: Connection) -> Result<Self, StateError> {
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
-        conn.busy_timeout(std::time::Duration::from_secs(5))?;
         conn.execute_batch(
             "CREATE TABLE IF NOT EXISTS seen (
                  item_id TEXT PRIMARY KEY,

@@ -18,7 +18,17 @@ use crate::{ArticleRow, SinkError, StoredSummary};
 
 /// Connect, spawning the connection driver.
 pub(crate) async fn connect(url: &str) -> Result<Client, tokio_postgres::Error> {
-    let (client, conn) = tokio_postgres::connect(url, NoTls).await?;
+    let mut config: tokio_postgres::Config = url.parse()?;
+    // A server that silently drops packets must fail the write (and be
+    // retried), not hang it.
+    if config.get_connect_timeout().is_none() {
+        config.connect_timeout(std::time::Duration::from_secs(10));
+    }
+    config.keepalives_idle(std::time::Duration::from_secs(30));
+    if config.get_options().is_none() {
+        config.options("-c statement_timeout=60000");
+    }
+    let (client, conn) = config.connect(NoTls).await?;
     tokio::spawn(async move {
         if let Err(e) = conn.await {
             warn!(error = %e, "postgres connection closed");

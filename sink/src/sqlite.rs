@@ -23,20 +23,27 @@ pub(crate) fn open_conn(path: &Path) -> Result<Connection, SinkError> {
         std::fs::create_dir_all(dir).map_err(|e| SinkError::Open(format!("{}: {e}", dir.display())))?;
     }
     let conn = Connection::open(path).map_err(|e| SinkError::Open(format!("{}: {e}", path.display())))?;
+    // The busy timeout first: switching to WAL needs a moment of exclusive
+    // access when another process opens the same new file.
+    conn.busy_timeout(std::time::Duration::from_secs(10))?;
     conn.pragma_update(None, "journal_mode", "WAL")?;
     conn.pragma_update(None, "synchronous", "NORMAL")?;
-    conn.busy_timeout(std::time::Duration::from_secs(10))?;
     Ok(conn)
 }
 
-/// Apply pending migrations.
+/// Apply pending migrations. Each runs in an IMMEDIATE transaction that
+/// re-reads the version, so two processes opening a new file together
+/// migrate once.
 pub(crate) fn migrate(conn: &mut Connection) -> Result<(), SinkError> {
     conn.execute_batch(
         "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)",
     )?;
-    let current: i64 = conn.query_row("SELECT COALESCE(MAX(version), 0) FROM schema_migrations", [], |r| r.get(0))?;
-    for (version, sql, _) in MIGRATIONS.iter().filter(|m| m.0 > current) {
-        let tx = conn.transaction()?;
+    for (version, sql, _) in MIGRATIONS {
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let current: i64 = tx.query_row("SELECT COALESCE(MAX(version), 0) FROM schema_migrations", [], |r| r.get(0))?;
+        if *version <= current {
+            continue;
+        }
         tx.execute_batch(sql)?;
         tx.execute(
             "INSERT INTO schema_migrations (version, applied_at) VALUES (?1, ?2)",
