@@ -167,3 +167,16 @@ impl Config {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_example_file_documents_exactly_the_defaults() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("newsflow.example.toml");
+        let loaded = Config::load(Some(&path)).expect("newsflow.example.toml loads");
+        assert_eq!(format!("{loaded:?}"), format!("{:?}", Config::default()));
+        loaded.validate().unwrap();
+    }
+}

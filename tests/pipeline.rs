@@ -84,3 +84,39 @@ async fn seed_newsroom_is_stored_once_and_new_items_follow() {
     assert_eq!(sqlite_rows(&db), before);
     assert!(again.terminate().success());
 }
+
+/// The production path: an external broker and PostgreSQL.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn seed_newsroom_flows_into_postgres() {
+    let broker = Broker::start(false).await;
+    let site = Site::start().await;
+    let pg = PgDb::create().await;
+    let dir = tempfile::tempdir().unwrap();
+    let prefix = format!("{}.", unique("pg"));
+    let env = [("NEWSFLOW_KAFKA__GROUP_PREFIX", prefix.clone()), ("NEWSFLOW_FETCHER__PER_HOST_RPS", "50".into())];
+    let (addr, feed) = (broker.address(), site.feed());
+    let args =
+        ["run", "--brokers", &addr, "--db", &pg.url, "--feed", &feed, "--topic-prefix", &prefix, "--metrics-listen", ""];
+    let mut run = newsflow("run-pg", dir.path(), &args, &env);
+    let client = pg.client().await;
+    let deadline = Instant::now() + Duration::from_secs(90);
+    let rows = loop {
+        let rows = client
+            .query("SELECT canonical_url, title, language FROM articles ORDER BY canonical_url", &[])
+            .await
+            .map(|r| r.iter().map(|r| (r.get::<_, String>(0), r.get::<_, String>(1), r.get::<_, String>(2))).collect())
+            .unwrap_or_else(|_| Vec::new());
+        if rows.len() >= 5 {
+            break rows;
+        }
+        assert!(Instant::now() < deadline, "only {} rows in PostgreSQL\n{}", rows.len(), run.tail());
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    let mut expected: Vec<(String, String, String)> =
+        site.newsroom.articles().iter().map(|a| (canonical(&site, a), a.title.clone(), "ar".to_owned())).collect();
+    expected.sort();
+    assert_eq!(rows, expected);
+    assert!(run.terminate().success(), "{}", run.tail());
+    drop(client);
+    pg.drop_db().await;
+}

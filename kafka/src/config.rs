@@ -58,8 +58,8 @@ pub struct KafkaConfig {
     /// giving up, in seconds. Default 120.
     pub connect_timeout_secs: u64,
     /// Extra librdkafka properties (`security.protocol`, `sasl.mechanisms`,
-    /// ...). Secrets belong in the environment:
-    /// `NEWSFLOW_KAFKA__LIBRDKAFKA__SASL_PASSWORD` style overrides.
+    /// ...). The SASL password comes from the environment only:
+    /// `NEWSFLOW_KAFKA_SASL_PASSWORD`.
     pub librdkafka: BTreeMap<String, String>,
 }
 

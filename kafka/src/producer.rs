@@ -36,6 +36,10 @@ pub(crate) fn base_client_config(cfg: &KafkaConfig) -> ClientConfig {
     for (k, v) in &cfg.librdkafka {
         cc.set(k, v);
     }
+    // Secrets come from the environment only, never the config file.
+    if let Ok(password) = std::env::var("NEWSFLOW_KAFKA_SASL_PASSWORD") {
+        cc.set("sasl.password", password);
+    }
     cc
 }
 
