@@ -95,8 +95,19 @@ async fn seed_newsroom_flows_into_postgres() {
     let prefix = format!("{}.", unique("pg"));
     let env = [("NEWSFLOW_KAFKA__GROUP_PREFIX", prefix.clone()), ("NEWSFLOW_FETCHER__PER_HOST_RPS", "50".into())];
     let (addr, feed) = (broker.address(), site.feed());
-    let args =
-        ["run", "--brokers", &addr, "--db", &pg.url, "--feed", &feed, "--topic-prefix", &prefix, "--metrics-listen", ""];
+    let args = [
+        "run",
+        "--brokers",
+        &addr,
+        "--db",
+        &pg.url,
+        "--feed",
+        &feed,
+        "--topic-prefix",
+        &prefix,
+        "--metrics-listen",
+        "",
+    ];
     let mut run = newsflow("run-pg", dir.path(), &args, &env);
     let client = pg.client().await;
     let deadline = Instant::now() + Duration::from_secs(90);
