@@ -105,17 +105,17 @@ async fn kill_9_of_each_service_and_a_broker_restart_lose_nothing() {
         vec![spawn("fetch", &fetch_args), spawn("scrape", &[]), spawn("enrich", &[]), spawn("sink", &sink_args)];
 
     // Kill each service in turn mid-stream, then restart it.
-    for i in 0..services.len() {
+    for (i, service) in services.iter_mut().enumerate() {
         wait_rows(&db, 5 + i * 15).await;
-        let name = services[i].name.clone();
-        services[i].kill9();
+        let name = service.name.clone();
+        service.kill9();
         tokio::time::sleep(Duration::from_millis(500)).await;
         let extra: &[&str] = match name.as_str() {
             "fetch" => &fetch_args,
             "sink" => &sink_args,
             _ => &[],
         };
-        services[i] = spawn(&name, extra);
+        *service = spawn(&name, extra);
     }
     // And the broker itself, with SQLite storage.
     broker.restart().await;

@@ -109,11 +109,11 @@ fn build(seeds: &Path, e: Entry) -> Result<DemoArticle, NewsroomError> {
             continue;
         }
         if captions.contains(&n) {
-            if let Some(Block::Figure { caption, twice }) = blocks.last_mut() {
-                if caption == text {
-                    *twice = true;
-                    continue;
-                }
+            if let Some(Block::Figure { caption, twice }) = blocks.last_mut()
+                && caption == text
+            {
+                *twice = true;
+                continue;
             }
             blocks.push(Block::Figure { caption: text.clone(), twice: false });
         } else if subheads.contains(&n) {
