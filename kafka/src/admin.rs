@@ -2,7 +2,7 @@
 
 use std::time::{Duration, Instant};
 
-use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
+use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, ResourceSpecifier, TopicReplication};
 use rdkafka::client::DefaultClientContext;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::error::RDKafkaErrorCode;
@@ -15,7 +15,12 @@ use crate::{KafkaConfig, KafkaError, TopicSettings};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TopicState {
     Created,
-    Existed { partitions: usize },
+    /// The topic was there; `drift` lists settings that differ from the
+    /// config (reported, never changed behind the operator's back).
+    Existed {
+        partitions: usize,
+        drift: Vec<String>,
+    },
 }
 
 /// Wait until the cluster answers a metadata request, retrying with a clear
@@ -64,7 +69,7 @@ pub async fn ensure_topics(cfg: &KafkaConfig) -> Result<Vec<(String, TopicState)
         .map(|(s, ms)| {
             NewTopic::new(&s.name, s.partitions, TopicReplication::Fixed(s.replication_factor))
                 .set("retention.ms", ms)
-                .set("cleanup.policy", s.cleanup_policy)
+                .set("cleanup.policy", &s.cleanup_policy)
         })
         .collect();
     let opts = AdminOptions::new().operation_timeout(Some(Duration::from_secs(30)));
@@ -81,10 +86,15 @@ pub async fn ensure_topics(cfg: &KafkaConfig) -> Result<Vec<(String, TopicState)
                 let partitions = tokio::task::spawn_blocking(move || partition_count(&c, &n))
                     .await
                     .map_err(|e| KafkaError::Config(format!("metadata task failed: {e}")))??;
+                let mut drift = Vec::new();
                 if partitions < s.partitions as usize {
-                    warn!(topic = %name, partitions, configured = s.partitions, "topic has fewer partitions than configured");
+                    drift.push(format!("partitions {partitions} < configured {}", s.partitions));
                 }
-                out.push((name, TopicState::Existed { partitions }));
+                drift.extend(config_drift(&admin, s).await);
+                for d in &drift {
+                    warn!(topic = %name, drift = %d, "topic differs from the config");
+                }
+                out.push((name, TopicState::Existed { partitions, drift }));
             }
             Err((name, code)) => {
                 return Err(KafkaError::Topic { topic: name, detail: format!("cannot create: {code}") });
@@ -92,6 +102,27 @@ pub async fn ensure_topics(cfg: &KafkaConfig) -> Result<Vec<(String, TopicState)
         }
     }
     Ok(out)
+}
+
+/// Retention and cleanup policy that differ from `s` (empty when the broker
+/// cannot describe configs).
+async fn config_drift(admin: &AdminClient<DefaultClientContext>, s: &TopicSettings) -> Vec<String> {
+    let opts = AdminOptions::new().request_timeout(Some(Duration::from_secs(10)));
+    let Ok(results) = admin.describe_configs(&[ResourceSpecifier::Topic(&s.name)], &opts).await else {
+        return Vec::new();
+    };
+    let mut drift = Vec::new();
+    for resource in results.into_iter().flatten() {
+        let want = [("retention.ms", s.retention_ms.to_string()), ("cleanup.policy", s.cleanup_policy.clone())];
+        for (key, value) in want {
+            if let Some(actual) = resource.get(key).and_then(|e| e.value.clone())
+                && actual != value
+            {
+                drift.push(format!("{key} is {actual}, config says {value}"));
+            }
+        }
+    }
+    drift
 }
 
 /// Number of partitions of `topic`.

@@ -61,6 +61,21 @@ pub struct KafkaConfig {
     /// ...). The SASL password comes from the environment only:
     /// `NEWSFLOW_KAFKA_SASL_PASSWORD`.
     pub librdkafka: BTreeMap<String, String>,
+    /// Per-topic overrides keyed by topic suffix (`raw-pages`, `articles`,
+    /// `enriched`, `alerts`, `dead-letters`):
+    /// `[kafka.topics.raw-pages] partitions = 12, retention_hours = 72,
+    /// cleanup_policy = "delete"`.
+    pub topics: BTreeMap<String, TopicOverride>,
+}
+
+/// Settings of one topic that differ from the `[kafka]` defaults.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TopicOverride {
+    pub partitions: Option<i32>,
+    pub retention_hours: Option<u64>,
+    /// `delete`, `compact` or `compact,delete`.
+    pub cleanup_policy: Option<String>,
 }
 
 impl Default for KafkaConfig {
@@ -81,6 +96,7 @@ impl Default for KafkaConfig {
             max_in_flight: 64,
             connect_timeout_secs: 120,
             librdkafka: BTreeMap::new(),
+            topics: BTreeMap::new(),
         }
     }
 }
@@ -92,8 +108,8 @@ pub struct TopicSettings {
     pub partitions: i32,
     pub replication_factor: i32,
     pub retention_ms: u64,
-    /// `delete` or `compact`.
-    pub cleanup_policy: &'static str,
+    /// `delete`, `compact` or `compact,delete`.
+    pub cleanup_policy: String,
 }
 
 impl KafkaConfig {
@@ -125,6 +141,25 @@ impl KafkaConfig {
             let ok = b.rsplit_once(':').is_some_and(|(h, p)| !h.is_empty() && p.parse::<u16>().is_ok());
             if !ok {
                 return bad("brokers", format!("{b:?} is not host:port"));
+            }
+        }
+        for (suffix, o) in &self.topics {
+            if !TopicKind::ALL.iter().any(|k| k.suffix() == suffix) {
+                return bad(
+                    "topics",
+                    format!("{suffix:?} is not a topic (raw-pages, articles, enriched, alerts, dead-letters)"),
+                );
+            }
+            if o.partitions.is_some_and(|p| p < 1) {
+                return bad(&format!("topics.{suffix}.partitions"), "must be at least 1".into());
+            }
+            if let Some(policy) = &o.cleanup_policy
+                && !matches!(policy.as_str(), "delete" | "compact" | "compact,delete" | "delete,compact")
+            {
+                return bad(
+                    &format!("topics.{suffix}.cleanup_policy"),
+                    format!("must be delete, compact or compact,delete, got {policy:?}"),
+                );
             }
         }
         if self.topic_prefix.chars().any(|c| !(c.is_ascii_alphanumeric() || "._-".contains(c))) {
@@ -160,12 +195,13 @@ impl KafkaConfig {
                     TopicKind::DeadLetters => self.dead_letters_retention_hours,
                     _ => self.retention_hours,
                 };
+                let o = self.topics.get(kind.suffix()).cloned().unwrap_or_default();
                 TopicSettings {
                     name: topics.name(kind),
-                    partitions: self.partitions,
+                    partitions: o.partitions.unwrap_or(self.partitions),
                     replication_factor: self.replication_factor,
-                    retention_ms: hours * 3_600_000,
-                    cleanup_policy: "delete",
+                    retention_ms: o.retention_hours.unwrap_or(hours) * 3_600_000,
+                    cleanup_policy: o.cleanup_policy.unwrap_or_else(|| "delete".into()),
                 }
             })
             .collect()
@@ -186,6 +222,21 @@ mod tests {
         let cfg = KafkaConfig { drain_deadline_ms: 60_000, ..Default::default() };
         let err = cfg.validate().unwrap_err().to_string();
         assert!(err.contains("kafka.drain_deadline_ms"), "{err}");
+    }
+
+    #[test]
+    fn topic_overrides_apply_and_are_validated() {
+        let mut cfg = KafkaConfig::default();
+        cfg.topics.insert(
+            "raw-pages".into(),
+            TopicOverride { partitions: Some(12), retention_hours: Some(2), cleanup_policy: Some("compact".into()) },
+        );
+        cfg.validate().unwrap();
+        let raw = &cfg.topic_settings()[0];
+        assert_eq!((raw.partitions, raw.retention_ms, raw.cleanup_policy.as_str()), (12, 7_200_000, "compact"));
+        assert_eq!(cfg.topic_settings()[1].partitions, 6);
+        cfg.topics.insert("nope".into(), TopicOverride::default());
+        assert!(cfg.validate().unwrap_err().to_string().contains("kafka.topics"));
     }
 
     #[test]

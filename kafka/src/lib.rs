@@ -22,7 +22,7 @@ pub mod producer;
 pub mod runner;
 pub mod stage;
 
-pub use config::{KafkaConfig, TopicSettings};
+pub use config::{KafkaConfig, TopicOverride, TopicSettings};
 pub use error::KafkaError;
 pub use producer::Producer;
 pub use runner::{RunnerOptions, run_stage};

@@ -246,3 +246,34 @@ async fn survives_a_rebalance() {
     handle_b.await.unwrap();
     assert_eq!(committed(&env.cfg), 120);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn topics_are_created_from_config_and_drift_is_reported() {
+    use newsflow_kafka::TopicOverride;
+    use newsflow_kafka::admin::{TopicState, ensure_topics, partition_count};
+    let env = env().await;
+    let mut cfg = env.cfg.clone();
+    cfg.topic_prefix = format!("o{:08x}.", rand::random::<u32>());
+    cfg.topics.insert(
+        "raw-pages".into(),
+        TopicOverride { partitions: Some(5), retention_hours: Some(2), cleanup_policy: Some("compact".into()) },
+    );
+    let first = ensure_topics(&cfg).await.unwrap();
+    assert!(first.iter().all(|(_, s)| *s == TopicState::Created), "{first:?}");
+    let raw = cfg.topics().name(TopicKind::RawPages);
+    assert_eq!(partition_count(&cfg, &raw).unwrap(), 5);
+    assert_eq!(partition_count(&cfg, &cfg.topics().name(TopicKind::Articles)).unwrap(), 3);
+
+    // Idempotent: a second run creates nothing and finds nothing amiss.
+    let again = ensure_topics(&cfg).await.unwrap();
+    assert!(again.iter().all(|(_, s)| matches!(s, TopicState::Existed { drift, .. } if drift.is_empty())), "{again:?}");
+
+    // A config that no longer matches the cluster is reported, not applied.
+    cfg.topics.get_mut("raw-pages").unwrap().retention_hours = Some(3);
+    let drifted = ensure_topics(&cfg).await.unwrap();
+    let (_, state) = drifted.iter().find(|(n, _)| *n == raw).unwrap();
+    assert!(
+        matches!(state, TopicState::Existed { drift, .. } if drift.iter().any(|d| d.contains("retention.ms is 7200000"))),
+        "{state:?}"
+    );
+}
