@@ -66,25 +66,19 @@ pub(crate) async fn migrate(client: &mut Client) -> Result<(), SinkError> {
 
 fn upsert_sql() -> String {
     let cols = UPSERT_COLUMNS.join(", ");
-    let types = [
-        "text",
-        "text",
-        "text",
-        "text",
-        "text",
-        "text",
-        "timestamptz",
-        "text",
-        "text",
-        "text",
-        "text",
-        "text",
-        "text",
-        "int8",
-        "text",
-        "timestamptz",
-    ];
-    let arrays = types.iter().enumerate().map(|(i, t)| format!("${}::{t}[]", i + 1)).collect::<Vec<_>>().join(", ");
+    // Array type of each column, derived from the column so the two lists
+    // cannot drift apart.
+    let pg_type = |c: &str| match c {
+        "published_at" | "fetched_at" => "timestamptz",
+        "word_count" => "int8",
+        _ => "text",
+    };
+    let arrays = UPSERT_COLUMNS
+        .iter()
+        .enumerate()
+        .map(|(i, c)| format!("${}::{}[]", i + 1, pg_type(c)))
+        .collect::<Vec<_>>()
+        .join(", ");
     let select = UPSERT_COLUMNS
         .iter()
         .map(|c| if *c == "authors" { "u.authors::jsonb".to_owned() } else { format!("u.{c}") })
