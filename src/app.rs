@@ -1,14 +1,12 @@
 //! One function per subcommand.
 
-use std::io::Read;
-use std::path::Path;
 use std::time::Duration;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
 
-use crate::cli::{BrokerArgs, Cli, Command, ExtractArgs, FeedArgs, NewsroomArgs, RunArgs, ServiceArgs};
+use crate::cli::{BrokerArgs, Cli, Command, FeedArgs, NewsroomArgs, RunArgs, ServiceArgs};
 use crate::config::Config;
 use crate::newsroom::{Newsroom, find_seeds};
 use crate::observe::{Readiness, init_tracing, serve_metrics};
@@ -23,13 +21,18 @@ pub async fn main(cli: Cli) -> Result<()> {
         Command::Run(args) => run(cfg, args).await,
         Command::Fetch(a) => service(cfg, a, Service::Fetch).await,
         Command::Scrape(a) => service(cfg, a, Service::Scrape).await,
-        Command::Enrich(a) => service(cfg, a, Service::Enrich).await,
+        Command::Enrich(a) => match a.input {
+            Some(input) => crate::cmd::enrich::run(&input),
+            None => service(cfg, a.service, Service::Enrich).await,
+        },
+        Command::Cluster(a) => crate::cmd::cluster::run(a),
+        Command::Sources(a) => crate::cmd::sources::run(cfg, a).await,
         Command::Sink(a) => service(cfg, a, Service::Sink).await,
         Command::Topics(a) => topics(cfg, a).await,
         Command::Broker(a) => broker(cfg, a).await,
         Command::Newsroom(a) => newsroom(cfg, a).await,
         Command::Feed(a) => feed(cfg, a).await,
-        Command::Extract(a) => extract(a),
+        Command::Extract(a) => crate::cmd::extract::run(a),
     }
 }
 
@@ -186,25 +189,6 @@ async fn feed(cfg: Config, args: FeedArgs) -> Result<()> {
     let entries = newsflow_ingest::feeds::parse_feed(&bytes, base.as_deref())?;
     for e in entries {
         println!("{}", serde_json::to_string(&e)?);
-    }
-    Ok(())
-}
-
-fn extract(args: ExtractArgs) -> Result<()> {
-    let bytes = if args.input == Path::new("-") {
-        let mut buf = Vec::new();
-        std::io::stdin().read_to_end(&mut buf)?;
-        buf
-    } else {
-        std::fs::read(&args.input).with_context(|| args.input.display().to_string())?
-    };
-    let (html, _) = newsflow_ingest::charset::decode_html(&bytes, None);
-    let opts = newsflow_extract::Options { url: args.url.clone(), ..Default::default() };
-    let article = newsflow_extract::extract(&html, &opts)?;
-    match args.format.as_str() {
-        "json" => println!("{}", serde_json::to_string_pretty(&article)?),
-        "text" => println!("{}", article.text),
-        other => bail!("--format: must be json or text, got {other:?}"),
     }
     Ok(())
 }

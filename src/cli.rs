@@ -38,8 +38,14 @@ pub enum Command {
     Fetch(ServiceArgs),
     /// Run the scraper: raw-pages → article extraction → articles.
     Scrape(ServiceArgs),
-    /// Run the enricher: articles → enriched.
-    Enrich(ServiceArgs),
+    /// Run the enricher service (articles → enriched); with FILE (or -),
+    /// enrich article JSON lines offline and print enriched JSON lines.
+    Enrich(EnrichArgs),
+    /// Mark duplicates and same-story clusters in article JSON lines, in
+    /// order, as the stream would see them.
+    Cluster(crate::cmd::cluster::ClusterArgs),
+    /// Manage sources: import OPML, list them, show their health.
+    Sources(crate::cmd::sources::SourcesArgs),
     /// Run the sink: enriched → database.
     Sink(ServiceArgs),
     /// Create missing topics and verify existing ones, then exit.
@@ -53,7 +59,7 @@ pub enum Command {
     /// Print a feed's entries as JSON lines (a URL or a file).
     Feed(FeedArgs),
     /// Extract an article from an HTML file (or - for stdin) as JSON.
-    Extract(ExtractArgs),
+    Extract(crate::cmd::extract::ExtractArgs),
 }
 
 /// Flags shared by every service.
@@ -130,15 +136,12 @@ pub struct FeedArgs {
 }
 
 #[derive(Debug, Clone, Args)]
-pub struct ExtractArgs {
-    /// HTML file, or - for stdin.
-    pub input: PathBuf,
-    /// The page's URL (resolves relative links, helps dates).
-    #[arg(long)]
-    pub url: Option<String>,
-    /// Output format: json or text.
-    #[arg(long, default_value = "json")]
-    pub format: String,
+pub struct EnrichArgs {
+    #[command(flatten)]
+    pub service: ServiceArgs,
+    /// Article JSON (one object or JSON lines), or - for stdin: enrich
+    /// offline instead of running the service.
+    pub input: Option<PathBuf>,
 }
 
 impl ServiceArgs {

@@ -5,13 +5,15 @@
 //! Layout:
 //! - [`cli`]: clap arguments; [`config`]: the validated configuration.
 //! - [`services`]: runs each service (its library's stage) against Kafka.
-//! - [`app`]: one function per subcommand.
+//! - [`app`]: one function per subcommand; [`cmd`]: the offline tools
+//!   (extract, enrich, cluster, sources) in a file each.
 //! - [`observe`]: logs, Prometheus metrics, health endpoints.
 //! - [`progress`]: what `newsflow run` prints while it works.
 //! - [`newsroom`]: the offline demo newsroom.
 
 pub mod app;
 pub mod cli;
+pub mod cmd;
 pub mod config;
 pub mod newsroom;
 pub mod observe;
