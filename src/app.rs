@@ -103,6 +103,8 @@ async fn run(mut cfg: Config, args: RunArgs) -> Result<()> {
         });
         // The demo's pages all live on one host: let them through quickly.
         cfg.fetcher.per_host_rps = cfg.fetcher.per_host_rps.max(20.0);
+        // The newsroom is on loopback, which the SSRF guard refuses by default.
+        cfg.fetcher.allow_hosts.push(addr.to_string());
     }
     std::fs::create_dir_all(&cfg.data_dir).with_context(|| format!("data_dir {}", cfg.data_dir.display()))?;
     let broker = services::connect(&mut cfg, true, "run").await?;
@@ -178,15 +180,35 @@ async fn newsroom(cfg: Config, args: NewsroomArgs) -> Result<()> {
     Ok(())
 }
 
-async fn feed(cfg: Config, args: FeedArgs) -> Result<()> {
-    let (bytes, base) = if args.source.starts_with("http://") || args.source.starts_with("https://") {
+async fn feed(mut cfg: Config, args: FeedArgs) -> Result<()> {
+    use newsflow_ingest::sitemap::{looks_like_sitemap, parse_sitemap, Sitemap};
+    cfg.fetcher.allow_hosts.extend(args.allow_hosts.iter().cloned());
+    cfg.validate()?;
+    let (bytes, base, content_type) = if args.source.starts_with("http://") || args.source.starts_with("https://") {
         let client = newsflow_ingest::http::HttpClient::new(&cfg.fetcher)?;
         let f = client.get(&args.source, &Default::default()).await?;
-        (f.body, Some(f.final_url))
+        let content_type = f.content_type();
+        (f.body, Some(f.final_url), content_type)
     } else {
-        (std::fs::read(&args.source).with_context(|| args.source.clone())?, None)
+        (std::fs::read(&args.source).with_context(|| args.source.clone())?, None, None)
     };
-    let entries = newsflow_ingest::feeds::parse_feed(&bytes, base.as_deref())?;
+    // Sitemaps and feeds are told apart by content, as the fetcher does.
+    if looks_like_sitemap(&bytes) {
+        match parse_sitemap(&bytes, base.as_deref(), cfg.fetcher.max_body_bytes)? {
+            Sitemap::Urls(entries) => {
+                for e in entries {
+                    println!("{}", serde_json::to_string(&e)?);
+                }
+            }
+            Sitemap::Index(urls) => {
+                for u in urls {
+                    println!("{}", serde_json::json!({ "sitemap": u }));
+                }
+            }
+        }
+        return Ok(());
+    }
+    let entries = newsflow_ingest::feeds::parse_feed_with_type(&bytes, base.as_deref(), content_type.as_deref())?;
     for e in entries {
         println!("{}", serde_json::to_string(&e)?);
     }

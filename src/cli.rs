@@ -88,6 +88,11 @@ pub struct ServiceArgs {
     /// Prefix of topic names (kafka.topic_prefix).
     #[arg(long)]
     pub topic_prefix: Option<String>,
+    /// Let the fetcher reach this host or host:port although it is a
+    /// loopback, private or link-local address; repeatable (adds to
+    /// fetcher.allow_hosts).
+    #[arg(long = "allow-host", value_name = "HOST")]
+    pub allow_hosts: Vec<String>,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -131,8 +136,12 @@ pub struct NewsroomArgs {
 
 #[derive(Debug, Clone, Args)]
 pub struct FeedArgs {
-    /// Feed URL or file path.
+    /// Feed or sitemap: a URL or a file path.
     pub source: String,
+    /// Let the fetch reach this host even if it is internal
+    /// (fetcher.allow_hosts); repeatable.
+    #[arg(long = "allow-host", value_name = "HOST")]
+    pub allow_hosts: Vec<String>,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -168,5 +177,6 @@ impl ServiceArgs {
         for f in &self.feeds {
             cfg.sources.push(newsflow_ingest::SourceConfig::from_url(f));
         }
+        cfg.fetcher.allow_hosts.extend(self.allow_hosts.iter().cloned());
     }
 }

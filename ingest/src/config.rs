@@ -28,6 +28,31 @@ pub struct FetcherConfig {
     pub per_host_concurrency: usize,
     /// Requests per second per host. Default 1.0: polite to small sites.
     pub per_host_rps: f64,
+    /// Hosts the SSRF guard lets through although they are (or resolve to)
+    /// loopback, private, link-local or metadata addresses: `"host"` or
+    /// `"host:port"` (`"127.0.0.1"`, `"[::1]:8080"`, `"intranet.example"`).
+    /// Default empty: the fetcher follows URLs written by strangers, so
+    /// nothing inside our own network is reachable unless named here.
+    pub allow_hosts: Vec<String>,
+    /// Obey robots.txt (RFC 9309), including `Crawl-delay`. Default true:
+    /// site owners say there what they accept.
+    pub obey_robots: bool,
+    /// How long a host's robots.txt is cached, in seconds. Default 3600:
+    /// rules change rarely, and one request an hour per host is negligible.
+    pub robots_cache_secs: u64,
+    /// The largest robots.txt `Crawl-delay` honoured, in seconds. Default
+    /// 60: larger values would starve a news site's feed of its own polls.
+    pub max_crawl_delay_secs: u64,
+    /// Longest pause before re-polling a failing source, in seconds; the
+    /// pause doubles per failure from the source's interval. Default 21600
+    /// (6 h): a dead site is still retried a few times a day.
+    pub max_backoff_secs: u64,
+    /// Every this many 304 Not Modified answers in a row, a source's feed
+    /// is also fetched unconditionally and its body compared with the last
+    /// one: a server that answers 304 for changed content loses conditional
+    /// requests for its host. Default 10: one extra request per ten polls of
+    /// an idle feed. 0 turns the check off.
+    pub verify_not_modified_every: u32,
 }
 
 impl Default for FetcherConfig {
@@ -42,6 +67,12 @@ impl Default for FetcherConfig {
             concurrency: 32,
             per_host_concurrency: 2,
             per_host_rps: 1.0,
+            allow_hosts: Vec::new(),
+            obey_robots: true,
+            robots_cache_secs: 3600,
+            max_crawl_delay_secs: 60,
+            max_backoff_secs: 21600,
+            verify_not_modified_every: 10,
         }
     }
 }
@@ -64,6 +95,12 @@ impl FetcherConfig {
         if self.max_body_bytes < 1024 {
             return Err(format!("fetcher.max_body_bytes: must be at least 1024, got {}", self.max_body_bytes));
         }
+        if self.robots_cache_secs == 0 || self.max_backoff_secs == 0 {
+            return Err("fetcher.robots_cache_secs and fetcher.max_backoff_secs: must be at least 1".into());
+        }
+        if let Some(bad) = self.allow_hosts.iter().find(|h| !crate::ssrf::is_valid_entry(h)) {
+            return Err(format!("fetcher.allow_hosts: {bad:?} is not a host or host:port"));
+        }
         Ok(())
     }
 }
@@ -75,7 +112,9 @@ pub struct SourceConfig {
     /// Short stable name; defaults to the feed URL's host and path.
     #[serde(default)]
     pub id: Option<String>,
-    /// Feed URL (RSS, Atom or JSON Feed).
+    /// Feed URL (RSS, RDF, Atom or JSON Feed), an XML sitemap or sitemap
+    /// index (also `.xml.gz`, Google News sitemaps), or a site's
+    /// `/robots.txt` to read the sitemaps it lists. Told apart by content.
     pub url: String,
     /// Poll interval in seconds; defaults to `fetcher.default_interval_secs`.
     #[serde(default)]

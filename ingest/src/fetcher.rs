@@ -1,29 +1,29 @@
 //! The fetcher service: polls each source's feed on its interval, fetches
 //! every article page not seen before, and produces it to `raw-pages`.
 //!
-//! Politeness: a global cap on requests in flight, a per-host cap, and a
-//! per-host rate limit (governor). An item is marked seen only after the
-//! broker acknowledged its raw page.
+//! Politeness lives in [`crate::politeness`]: robots.txt, a global cap on
+//! requests in flight, a per-host cap, per-host pacing (rate, crawl-delay,
+//! Retry-After). A failing source is backed off exponentially with jitter
+//! and its failures are recorded in the state. An item is marked seen only
+//! after the broker acknowledged its raw page.
 
-use std::collections::HashMap;
-use std::num::NonZeroU32;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::Utc;
 use futures::StreamExt;
-use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use newsflow_kafka::Producer;
 use newsflow_kafka::producer::SendError;
 use newsflow_wire::{Envelope, RawPage, TopicKind, Topics, item_id, new_trace_id};
-use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, info, warn};
 
 use crate::charset::decode_html;
-use crate::feeds::{FeedEntry, parse_feed};
-use crate::http::{Conditional, FetchError, Fetched, HttpClient};
-use crate::state::{FetchState, StateError};
+use crate::feeds::{FeedEntry, FeedError, discover_feeds, parse_feed_with_type};
+use crate::http::{Accept, Conditional, FetchError, Fetched};
+use crate::politeness::{Polite, backoff_delay, host_key, jitter};
+use crate::sitemap::{MAX_URLS, Sitemap, SitemapError, looks_like_sitemap, parse_sitemap};
+use crate::state::{FetchState, StateError, body_hash};
 use crate::{FetcherConfig, SourceConfig};
 
 /// Metric names of the fetcher, declared in one place.
@@ -41,6 +41,20 @@ pub enum FetcherError {
     State(#[from] StateError),
     #[error(transparent)]
     Http(#[from] FetchError),
+    #[error(transparent)]
+    Feed(#[from] FeedError),
+    #[error(transparent)]
+    Sitemap(#[from] SitemapError),
+}
+
+/// Feeds announced by a homepage that are tried, in page order.
+pub const MAX_DISCOVERED_FEEDS: usize = 3;
+
+/// Child sitemaps read per poll of an index: bounds one poll's work.
+pub const MAX_CHILD_SITEMAPS: usize = 50;
+
+fn is_robots_txt(url: &str) -> bool {
+    url::Url::parse(url).is_ok_and(|u| u.path() == "/robots.txt")
 }
 
 /// What one poll of one source did.
@@ -54,13 +68,10 @@ pub struct PollReport {
 
 pub struct Fetcher {
     cfg: FetcherConfig,
-    http: HttpClient,
+    polite: Polite,
     state: Arc<FetchState>,
     producer: Producer,
     topics: Topics,
-    global: Semaphore,
-    per_host: Mutex<HashMap<String, Arc<Semaphore>>>,
-    rate: DefaultKeyedRateLimiter<String>,
 }
 
 impl Fetcher {
@@ -70,20 +81,7 @@ impl Fetcher {
         producer: Producer,
         topics: Topics,
     ) -> Result<Self, FetcherError> {
-        let http = HttpClient::new(&cfg)?;
-        let period = Duration::from_secs_f64(1.0 / cfg.per_host_rps);
-        let burst = NonZeroU32::new(cfg.per_host_rps.ceil().max(1.0) as u32).unwrap_or(NonZeroU32::MIN);
-        let quota = Quota::with_period(period).unwrap_or_else(|| Quota::per_second(NonZeroU32::MIN)).allow_burst(burst);
-        Ok(Self {
-            global: Semaphore::new(cfg.concurrency),
-            per_host: Mutex::new(HashMap::new()),
-            rate: RateLimiter::keyed(quota),
-            cfg,
-            http,
-            state,
-            producer,
-            topics,
-        })
+        Ok(Self { polite: Polite::new(&cfg)?, cfg, state, producer, topics })
     }
 
     /// Poll every source on its interval until `cancel`.
@@ -95,12 +93,30 @@ impl Fetcher {
             let cancel = cancel.clone();
             tasks.spawn(async move {
                 let interval = Duration::from_secs(src.interval_secs.unwrap_or(this.cfg.default_interval_secs));
+                let max_backoff = Duration::from_secs(this.cfg.max_backoff_secs).max(interval);
+                let mut failures: u32 = 0;
                 loop {
-                    if let Err(e) = this.poll_once(&src, &cancel).await {
-                        warn!(source = %src.source_id(), error = %e, "poll failed");
-                    }
+                    let delay = match this.poll_once(&src, &cancel).await {
+                        Ok(_) => {
+                            failures = 0;
+                            interval
+                        }
+                        Err(e) => {
+                            failures = failures.saturating_add(1);
+                            let mut delay = backoff_delay(interval, failures, max_backoff, jitter());
+                            if let FetcherError::Http(FetchError::Throttled { retry_after: Some(ra), .. }) = &e {
+                                delay = delay.max(*ra);
+                            }
+                            warn!(source = %src.source_id(), error = %e, failures, retry_in_secs = delay.as_secs(), "poll failed");
+                            let next = Utc::now() + chrono::Duration::from_std(delay).unwrap_or_default();
+                            if let Err(e) = this.state.backed_off(&src.source_id(), failures, next) {
+                                warn!(error = %e, "cannot record backoff");
+                            }
+                            delay
+                        }
+                    };
                     tokio::select! {
-                        _ = tokio::time::sleep(interval) => {}
+                        _ = tokio::time::sleep(delay) => {}
                         _ = cancel.cancelled() => break,
                     }
                 }
@@ -114,31 +130,74 @@ impl Fetcher {
     /// Poll one source once: read its feed, send every unseen article.
     pub async fn poll_once(&self, src: &SourceConfig, cancel: &CancellationToken) -> Result<PollReport, FetcherError> {
         let source_id = src.source_id();
-        let cond = self.state.conditional(&source_id)?;
-        let feed = match self.request(&src.url, &cond).await {
-            Ok(f) => f,
-            Err(e) => {
-                metrics::counter!(names::POLLS, "outcome" => "error").increment(1);
-                metrics::counter!(names::ERRORS, "kind" => e.kind()).increment(1);
-                self.state.poll_failed(&source_id, &e.to_string())?;
-                return Err(e.into());
-            }
-        };
-        if feed.status == 304 {
-            metrics::counter!(names::POLLS, "outcome" => "not_modified").increment(1);
-            self.state.poll_ok(&source_id, &cond, 0)?;
-            return Ok(PollReport { not_modified: true, ..Default::default() });
+        if is_robots_txt(&src.url) {
+            // Sitemap discovery: the source is a site's robots.txt; its
+            // `Sitemap:` lines are read like a sitemap index.
+            let sitemaps = self.polite.robots_info(&src.url).await.map(|r| r.sitemaps).unwrap_or_default();
+            let entries = self.read_sitemaps(&source_id, sitemaps).await;
+            return self.process_entries(src, &source_id, entries, &Conditional::default(), cancel).await;
         }
-        let entries = match parse_feed(&feed.body, Some(&feed.final_url)) {
+        let host = url::Url::parse(&src.url).ok().and_then(|u| host_key(&u)).unwrap_or_default();
+        let meta = self.state.feed_meta(&source_id)?;
+        let cond = if self.state.conditional_disabled(&host)? { Conditional::default() } else { meta.cond.clone() };
+        let mut feed = self.poll_request(src, &source_id, &cond).await?;
+        if feed.status == 304 {
+            // Conditional GET with a check on servers that lie: every Nth
+            // 304 in a row, fetch the feed again without validators and
+            // compare its body with the last one seen. Changed content under
+            // a 304 turns conditional requests off for the whole host.
+            let every = self.cfg.verify_not_modified_every;
+            let verify = every > 0 && meta.body_hash.is_some() && meta.not_modified_streak + 1 >= every;
+            let full =
+                if verify { Some(self.poll_request(src, &source_id, &Conditional::default()).await?) } else { None };
+            match full {
+                Some(full) if full.status != 304 && Some(body_hash(&full.body)) != meta.body_hash => {
+                    warn!(source = %source_id, %host, "304 Not Modified for changed content: conditional requests off for this host");
+                    metrics::counter!(names::ERRORS, "kind" => "lying_validators").increment(1);
+                    self.state.disable_conditional(&host, "answered 304 Not Modified for changed content")?;
+                    feed = full;
+                }
+                Some(_) => {
+                    // Verified: really unchanged. Start counting again.
+                    if let Some(h) = &meta.body_hash {
+                        self.state.body_seen(&source_id, h)?;
+                    }
+                    metrics::counter!(names::POLLS, "outcome" => "not_modified").increment(1);
+                    self.state.poll_ok(&source_id, &cond, 0)?;
+                    return Ok(PollReport { not_modified: true, ..Default::default() });
+                }
+                None => {
+                    self.state.not_modified(&source_id)?;
+                    metrics::counter!(names::POLLS, "outcome" => "not_modified").increment(1);
+                    self.state.poll_ok(&source_id, &cond, 0)?;
+                    return Ok(PollReport { not_modified: true, ..Default::default() });
+                }
+            }
+        }
+        self.state.body_seen(&source_id, &body_hash(&feed.body))?;
+        let entries = match self.entries_of(&source_id, &feed).await {
             Ok(entries) => entries,
             Err(e) => {
                 metrics::counter!(names::POLLS, "outcome" => "error").increment(1);
                 metrics::counter!(names::ERRORS, "kind" => "feed_parse").increment(1);
                 self.state.poll_failed(&source_id, &e.to_string())?;
-                warn!(source = %source_id, error = %e, "feed unreadable");
-                return Ok(PollReport::default());
+                return Err(e);
             }
         };
+        let validators = Conditional { etag: feed.etag(), last_modified: feed.last_modified() };
+        self.process_entries(src, &source_id, entries, &validators, cancel).await
+    }
+
+    /// Send every entry not seen before; record the poll.
+    async fn process_entries(
+        &self,
+        src: &SourceConfig,
+        source_id: &str,
+        entries: Vec<FeedEntry>,
+        validators: &Conditional,
+        cancel: &CancellationToken,
+    ) -> Result<PollReport, FetcherError> {
+        let source_id = source_id.to_owned();
         metrics::counter!(names::POLLS, "outcome" => "ok").increment(1);
         let mut fresh = Vec::new();
         for entry in entries.iter() {
@@ -158,13 +217,89 @@ impl Fetcher {
                 false => report.failed += 1,
             }
         }
-        let validators = Conditional { etag: feed.etag(), last_modified: feed.last_modified() };
-        self.state.poll_ok(&source_id, &validators, report.sent as u64)?;
+        self.state.poll_ok(&source_id, validators, report.sent as u64)?;
         metrics::counter!(names::NEW_ITEMS).increment(report.sent as u64);
         if report.sent > 0 {
             info!(source = %source_id, new = report.sent, "new articles");
         }
         Ok(report)
+    }
+
+    /// A source's entries: a sitemap (or sitemap index, read one level
+    /// deep), a feed, or a homepage announcing feeds, told apart by content.
+    async fn entries_of(&self, source_id: &str, doc: &Fetched) -> Result<Vec<FeedEntry>, FetcherError> {
+        if !looks_like_sitemap(&doc.body) {
+            let err = match parse_feed_with_type(&doc.body, Some(&doc.final_url), doc.content_type().as_deref()) {
+                Ok(entries) => return Ok(entries),
+                Err(e) => e,
+            };
+            // A homepage: follow the feeds it announces (autodiscovery).
+            let (html, _) = decode_html(&doc.body, doc.content_type().as_deref());
+            for feed_url in discover_feeds(&html, &doc.final_url).into_iter().take(MAX_DISCOVERED_FEEDS) {
+                match self.request(&feed_url, &Conditional::default(), Accept::Any).await {
+                    Ok(feed) => {
+                        match parse_feed_with_type(&feed.body, Some(&feed.final_url), feed.content_type().as_deref()) {
+                            Ok(entries) => {
+                                debug!(source = %source_id, feed = %feed_url, "feed discovered");
+                                return Ok(entries);
+                            }
+                            Err(e) => {
+                                debug!(source = %source_id, feed = %feed_url, error = %e, "discovered feed unreadable")
+                            }
+                        }
+                    }
+                    Err(e) => debug!(source = %source_id, feed = %feed_url, error = %e, "discovered feed unavailable"),
+                }
+            }
+            return Err(err.into());
+        }
+        match parse_sitemap(&doc.body, Some(&doc.final_url), self.cfg.max_body_bytes)? {
+            Sitemap::Urls(entries) => Ok(entries),
+            Sitemap::Index(children) => Ok(self.read_sitemaps(source_id, children).await),
+        }
+    }
+
+    /// Read child sitemaps (at most [`MAX_CHILD_SITEMAPS`], no deeper
+    /// indexes); a failing child is logged and skipped.
+    async fn read_sitemaps(&self, source_id: &str, urls: Vec<String>) -> Vec<FeedEntry> {
+        let mut entries = Vec::new();
+        for url in urls.into_iter().take(MAX_CHILD_SITEMAPS) {
+            let parsed = match self.request(&url, &Conditional::default(), Accept::Any).await {
+                Ok(doc) => {
+                    parse_sitemap(&doc.body, Some(&doc.final_url), self.cfg.max_body_bytes).map_err(FetcherError::from)
+                }
+                Err(e) => Err(e.into()),
+            };
+            match parsed {
+                Ok(Sitemap::Urls(more)) => {
+                    entries.extend(more.into_iter().take(MAX_URLS.saturating_sub(entries.len())))
+                }
+                Ok(Sitemap::Index(_)) => warn!(source = %source_id, %url, "nested sitemap index skipped"),
+                Err(e) => {
+                    metrics::counter!(names::ERRORS, "kind" => "sitemap").increment(1);
+                    warn!(source = %source_id, %url, error = %e, "sitemap unreadable");
+                }
+            }
+        }
+        entries
+    }
+
+    /// Request a source's feed; a failure is counted and recorded.
+    async fn poll_request(
+        &self,
+        src: &SourceConfig,
+        source_id: &str,
+        cond: &Conditional,
+    ) -> Result<Fetched, FetcherError> {
+        match self.request(&src.url, cond, Accept::Any).await {
+            Ok(f) => Ok(f),
+            Err(e) => {
+                metrics::counter!(names::POLLS, "outcome" => "error").increment(1);
+                metrics::counter!(names::ERRORS, "kind" => e.kind()).increment(1);
+                self.state.poll_failed(source_id, &e.to_string())?;
+                Err(e.into())
+            }
+        }
     }
 
     /// Fetch one article page and produce it. Returns whether it was sent.
@@ -176,7 +311,7 @@ impl Fetcher {
         cancel: &CancellationToken,
     ) -> Result<bool, FetcherError> {
         let id = item_id(&entry.url);
-        let page = match self.request(&entry.url, &Conditional::default()).await {
+        let page = match self.request(&entry.url, &Conditional::default(), Accept::Page).await {
             Ok(p) => p,
             Err(e) => {
                 metrics::counter!(names::ERRORS, "kind" => e.kind()).increment(1);
@@ -225,19 +360,8 @@ impl Fetcher {
         }
     }
 
-    /// One polite request: global cap, per-host cap, per-host rate.
-    async fn request(&self, url: &str, cond: &Conditional) -> Result<Fetched, FetchError> {
-        let host = url::Url::parse(url)
-            .ok()
-            .and_then(|u| u.host_str().map(str::to_owned))
-            .ok_or_else(|| FetchError::BadUrl(url.to_owned()))?;
-        let host_sem = {
-            let mut map = self.per_host.lock().unwrap_or_else(|p| p.into_inner());
-            map.entry(host.clone()).or_insert_with(|| Arc::new(Semaphore::new(self.cfg.per_host_concurrency))).clone()
-        };
-        let _global = self.global.acquire().await.map_err(|e| FetchError::Request(e.to_string()))?;
-        let _host = host_sem.acquire().await.map_err(|e| FetchError::Request(e.to_string()))?;
-        self.rate.until_key_ready(&host).await;
-        self.http.get(url, cond).await
+    /// One polite request (see [`crate::politeness`]).
+    async fn request(&self, url: &str, cond: &Conditional, accept: Accept) -> Result<Fetched, FetchError> {
+        self.polite.request(url, cond, accept).await
     }
 }

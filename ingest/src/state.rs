@@ -27,6 +27,30 @@ pub struct SourceHealth {
     pub last_success: Option<DateTime<Utc>>,
     pub last_error: Option<String>,
     pub new_items: u64,
+    /// Failed polls in a row (0 after a success).
+    pub failures: u32,
+    /// When a backed-off source is polled next.
+    pub next_poll: Option<DateTime<Utc>>,
+}
+
+/// What the state knows about a source's feed body (see
+/// [`FetchState::feed_meta`]).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct FeedMeta {
+    pub cond: Conditional,
+    pub body_hash: Option<String>,
+    pub not_modified_streak: u32,
+}
+
+/// A stable 64-bit FNV-1a hash of a body, in hex: enough to notice that a
+/// body changed (not a security boundary).
+pub fn body_hash(body: &[u8]) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in body {
+        h ^= u64::from(*b);
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    format!("{h:016x}")
 }
 
 pub struct FetchState {
@@ -62,6 +86,26 @@ impl FetchState {
                  last_error TEXT,
                  new_items INTEGER NOT NULL DEFAULT 0);",
         )?;
+        // Columns added after the first release: add them to old files.
+        for (column, decl) in [
+            ("failures", "INTEGER NOT NULL DEFAULT 0"),
+            ("next_poll", "TEXT"),
+            ("body_hash", "TEXT"),
+            ("not_modified_streak", "INTEGER NOT NULL DEFAULT 0"),
+        ] {
+            let exists =
+                conn.prepare("SELECT 1 FROM pragma_table_info('sources') WHERE name = ?1")?.exists([column])?;
+            if !exists {
+                conn.execute_batch(&format!("ALTER TABLE sources ADD COLUMN {column} {decl};"))?;
+            }
+        }
+        // Hosts whose validators were caught lying: no conditional GET there.
+        conn.execute_batch(
+            "CREATE TABLE IF NOT EXISTS hosts (
+                 host TEXT PRIMARY KEY,
+                 conditional_off_at TEXT NOT NULL,
+                 reason TEXT NOT NULL);",
+        )?;
         Ok(Self { conn: Mutex::new(conn) })
     }
 
@@ -93,6 +137,60 @@ impl FetchState {
             .unwrap_or_default())
     }
 
+    /// A source's validators, the hash of its last full body and how many
+    /// 304s it answered since.
+    pub fn feed_meta(&self, source_id: &str) -> Result<FeedMeta, StateError> {
+        Ok(self
+            .conn()
+            .query_row(
+                "SELECT etag, last_modified, body_hash, not_modified_streak FROM sources WHERE source_id = ?1",
+                [source_id],
+                |r| {
+                    Ok(FeedMeta {
+                        cond: Conditional { etag: r.get(0)?, last_modified: r.get(1)? },
+                        body_hash: r.get(2)?,
+                        not_modified_streak: r.get::<_, i64>(3)?.clamp(0, u32::MAX as i64) as u32,
+                    })
+                },
+            )
+            .optional()?
+            .unwrap_or_default())
+    }
+
+    /// Record a full (200) body's hash; resets the 304 streak.
+    pub fn body_seen(&self, source_id: &str, body_hash: &str) -> Result<(), StateError> {
+        self.conn().execute(
+            "INSERT INTO sources (source_id, body_hash) VALUES (?1, ?2)
+             ON CONFLICT(source_id) DO UPDATE SET body_hash = ?2, not_modified_streak = 0",
+            params![source_id, body_hash],
+        )?;
+        Ok(())
+    }
+
+    /// Count one more 304 for the source.
+    pub fn not_modified(&self, source_id: &str) -> Result<(), StateError> {
+        self.conn().execute(
+            "UPDATE sources SET not_modified_streak = not_modified_streak + 1 WHERE source_id = ?1",
+            [source_id],
+        )?;
+        Ok(())
+    }
+
+    /// Turn conditional requests off for `host` (its validators lied).
+    pub fn disable_conditional(&self, host: &str, reason: &str) -> Result<(), StateError> {
+        self.conn().execute(
+            "INSERT INTO hosts (host, conditional_off_at, reason) VALUES (?1, ?2, ?3)
+             ON CONFLICT(host) DO UPDATE SET conditional_off_at = ?2, reason = ?3",
+            params![host, Utc::now().to_rfc3339(), reason],
+        )?;
+        Ok(())
+    }
+
+    /// Whether conditional requests are off for `host`.
+    pub fn conditional_disabled(&self, host: &str) -> Result<bool, StateError> {
+        Ok(self.conn().query_row("SELECT 1 FROM hosts WHERE host = ?1", [host], |_| Ok(())).optional()?.is_some())
+    }
+
     /// Record a successful poll.
     pub fn poll_ok(&self, source_id: &str, cond: &Conditional, new_items: u64) -> Result<(), StateError> {
         let now = Utc::now().to_rfc3339();
@@ -100,7 +198,7 @@ impl FetchState {
             "INSERT INTO sources (source_id, etag, last_modified, last_polled, last_success, last_error, new_items)
              VALUES (?1, ?2, ?3, ?4, ?4, NULL, ?5)
              ON CONFLICT(source_id) DO UPDATE SET etag = ?2, last_modified = ?3, last_polled = ?4,
-                 last_success = ?4, last_error = NULL, new_items = new_items + ?5",
+                 last_success = ?4, last_error = NULL, new_items = new_items + ?5, failures = 0, next_poll = NULL",
             params![source_id, cond.etag, cond.last_modified, now, new_items as i64],
         )?;
         Ok(())
@@ -116,10 +214,22 @@ impl FetchState {
         Ok(())
     }
 
+    /// Record that a failing source was backed off: `failures` in a row,
+    /// next poll at `next_poll`.
+    pub fn backed_off(&self, source_id: &str, failures: u32, next_poll: DateTime<Utc>) -> Result<(), StateError> {
+        self.conn().execute(
+            "INSERT INTO sources (source_id, failures, next_poll) VALUES (?1, ?2, ?3)
+             ON CONFLICT(source_id) DO UPDATE SET failures = ?2, next_poll = ?3",
+            params![source_id, failures, next_poll.to_rfc3339()],
+        )?;
+        Ok(())
+    }
+
     pub fn health(&self) -> Result<Vec<SourceHealth>, StateError> {
         let conn = self.conn();
         let mut stmt = conn.prepare(
-            "SELECT source_id, last_polled, last_success, last_error, new_items FROM sources ORDER BY source_id",
+            "SELECT source_id, last_polled, last_success, last_error, new_items, failures, next_poll
+             FROM sources ORDER BY source_id",
         )?;
         let parse = |s: Option<String>| s.and_then(|s| DateTime::parse_from_rfc3339(&s).ok()).map(|d| d.to_utc());
         let rows = stmt.query_map([], |r| {
@@ -129,6 +239,8 @@ impl FetchState {
                 last_success: parse(r.get(2)?),
                 last_error: r.get(3)?,
                 new_items: r.get::<_, i64>(4)? as u64,
+                failures: r.get::<_, i64>(5)?.clamp(0, u32::MAX as i64) as u32,
+                next_poll: parse(r.get(6)?),
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
@@ -158,6 +270,21 @@ mod tests {
         st.poll_failed("src", "HTTP status 500").unwrap();
         let h = st.health().unwrap();
         assert_eq!((h[0].new_items, h[0].last_error.as_deref()), (1, Some("HTTP status 500")));
+        let next = Utc::now() + chrono::Duration::seconds(600);
+        st.backed_off("src", 3, next).unwrap();
+        let h = st.health().unwrap();
+        assert_eq!((h[0].failures, h[0].next_poll.map(|t| t.timestamp())), (3, Some(next.timestamp())));
+        st.poll_ok("src", &Conditional::default(), 0).unwrap();
+        assert_eq!((st.health().unwrap()[0].failures, st.health().unwrap()[0].next_poll), (0, None));
+        st.body_seen("src", &body_hash(b"v1")).unwrap();
+        st.not_modified("src").unwrap();
+        st.not_modified("src").unwrap();
+        let meta = st.feed_meta("src").unwrap();
+        assert_eq!((meta.body_hash.as_deref(), meta.not_modified_streak), (Some(body_hash(b"v1").as_str()), 2));
+        assert!(!st.conditional_disabled("e.com:80").unwrap());
+        st.disable_conditional("e.com:80", "304 but the body changed").unwrap();
+        assert!(st.conditional_disabled("e.com:80").unwrap());
+        assert_ne!(body_hash(b"a"), body_hash(b"b"));
         let _ = std::fs::remove_dir_all(&dir);
     }
 }
