@@ -160,6 +160,29 @@ pub(crate) fn is_edge_fragment(p: &str) -> bool {
     n < 60 && !ends_sentence
 }
 
+/// Decodes HTML character references left in a value that was escaped twice
+/// (JSON-LD strings and meta content often are: `&quot;`, `&uuml;`,
+/// `&#039;`). Runs html5ever's tokenizer, which knows every named
+/// reference, and only when a reference is present; `<` is escaped first so
+/// that text like "a<b" stays text.
+pub(crate) fn unescape_entities(s: &str) -> std::borrow::Cow<'_, str> {
+    if !has_reference(s) {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    let fragment = scraper::Html::parse_fragment(&s.replace('<', "&lt;"));
+    std::borrow::Cow::Owned(fragment.root_element().text().collect())
+}
+
+/// Is there an `&name;` or `&#123;` in `s`?
+fn has_reference(s: &str) -> bool {
+    let b = s.as_bytes();
+    memchr::memchr_iter(b'&', b).any(|i| {
+        let rest = &b[i + 1..];
+        let n = rest.iter().take(40).take_while(|c| c.is_ascii_alphanumeric() || **c == b'#').count();
+        n > 0 && rest.get(n) == Some(&b';')
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -192,5 +215,13 @@ mod tests {
     fn long_paragraph_mentioning_newsletter_is_kept() {
         let p = "The newsletter, which the company started in 2019 to reach readers directly, now has more subscribers than the print edition ever had.";
         assert!(!is_boilerplate_line(p));
+    }
+
+    #[test]
+    fn decodes_references_left_by_double_escaping() {
+        assert_eq!(unescape_entities("Schubert: &quot;Nicht mehr&quot;"), "Schubert: \"Nicht mehr\"");
+        assert_eq!(unescape_entities("R&uuml;ckbau &#8216;x&#8217; T&#xFC;r"), "Rückbau ‘x’ Tür");
+        assert_eq!(unescape_entities("AT&T <b> & 3<5; a&b"), "AT&T <b> & 3<5; a&b");
+        assert_eq!(unescape_entities("1 &lt; 2 <i>x</i>"), "1 < 2 <i>x</i>");
     }
 }

@@ -63,7 +63,7 @@ fn parse(raw: &str) -> Option<Value> {
 
 fn text(v: &Value) -> Option<String> {
     match v {
-        Value::String(s) => crate::clean::normalize_opt(s),
+        Value::String(s) => crate::clean::normalize_opt(&crate::clean::unescape_entities(s)),
         Value::Array(a) => a.iter().find_map(text),
         Value::Object(o) => o.get("name").or_else(|| o.get("@value")).and_then(text),
         Value::Number(n) => Some(n.to_string()),

@@ -102,8 +102,8 @@ pub fn extract(html: &str, opts: &Options) -> Result<Article, ExtractError> {
             let doc_title = doc.title.map(|i| doc.text_of(i, 400));
             title::pick(
                 &[
-                    metas.get("og:title").and_then(clean::normalize_opt),
                     ld.and_then(|l| l.headline.clone()),
+                    metas.get("og:title").and_then(clean::normalize_opt),
                     metas.first(&["twitter:title", "dc.title", "headline"]).and_then(clean::normalize_opt),
                 ],
                 &h1s,

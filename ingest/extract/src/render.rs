@@ -54,7 +54,8 @@ impl Out<'_> {
         if is_boilerplate_line(text) && !p.heading {
             return;
         }
-        if self.paras.len() < 3 && self.title.is_some_and(|t| t == text) {
+        // The headline repeated at the top, also with other punctuation.
+        if self.paras.len() < 3 && self.title.is_some_and(|t| t == text || crate::title::same_words(t, text)) {
             return;
         }
         if !self.seen.insert(hash(text)) {

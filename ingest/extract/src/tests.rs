@@ -249,3 +249,22 @@ fn article_serializes_with_expected_field_names() {
         assert!(v.get(k).is_some(), "{k}");
     }
 }
+
+#[test]
+fn title_takes_the_declared_text_a_styled_h1_confirms() {
+    // The h1 splits kicker and headline into spans without punctuation; the
+    // double-escaped JSON-LD headline is decoded. The headline's repetition
+    // at the top of the body goes, whatever its punctuation.
+    let head = r##"<title>Flood inquiry: Two resign - and questions remain | Daily Planet</title>
+        <meta property="og:site_name" content="Daily Planet">
+        <script type="application/ld+json">{"@type":"NewsArticle",
+          "headline":"Flood inquiry: Two resign &#8211; and &quot;questions&quot; remain"}</script>"##;
+    let body = format!(
+        "<article><h1><span>Flood inquiry</span> <span>Two resign – and \"questions\" remain</span></h1>\
+         <p>Flood inquiry - two resign, and questions remain</p>{}</article>",
+        para(4, "Flood")
+    );
+    let a = ok(&page(head, &body));
+    assert_eq!(a.title.as_deref(), Some("Flood inquiry: Two resign – and \"questions\" remain"));
+    assert!(!a.text.contains("two resign"), "{}", a.text);
+}

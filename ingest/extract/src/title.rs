@@ -1,6 +1,6 @@
 //! Headline selection and site-name suffix stripping.
 
-use crate::clean::normalize;
+use crate::clean::{normalize, unescape_entities};
 
 const SEPARATORS: &[&str] =
     &[" | ", " - ", " – ", " — ", " :: ", " · ", " • ", " « ", " » ", " / ", " ‹ ", " › ", " ｜ ", "｜", " │ "];
@@ -19,6 +19,12 @@ fn squash(s: &str) -> String {
         }
     }
     out
+}
+
+/// Same letters and digits, ignoring case, spaces and punctuation.
+pub(crate) fn same_words(a: &str, b: &str) -> bool {
+    let p = squash(a);
+    !p.is_empty() && p == squash(b)
 }
 
 /// Does `part` name the site (site name, or the host's main label)?
@@ -125,11 +131,15 @@ pub(crate) fn pick(
     doc_title: Option<&str>,
     sites: &[String],
 ) -> Option<String> {
-    let metas: Vec<String> =
-        metas.iter().flatten().map(|m| strip_site(m, sites, Strip::Pipes)).filter(|m| !m.is_empty()).collect();
+    let metas: Vec<String> = metas
+        .iter()
+        .flatten()
+        .map(|m| strip_site(&unescape_entities(m), sites, Strip::Pipes))
+        .filter(|m| !m.is_empty())
+        .collect();
     for m in &metas {
-        if let Some(h) = h1s.iter().find(|h| squash(&h.text) == squash(m)) {
-            return Some(h.text.clone());
+        if h1s.iter().any(|h| squash(&h.text) == squash(m)) {
+            return Some(m.clone());
         }
     }
     if let Some(m) = metas.first() {
