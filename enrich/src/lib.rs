@@ -4,10 +4,22 @@
 //! - [`normalize`]: the one text normalization used by all matching (Arabic
 //!   letter forms, diacritics, tatweel, digits, punctuation, case).
 //! - [`language`]: language and script detection.
+//! - [`cluster`]: exact/near duplicates and story ids, one pass.
+//! - [`dates`]: date strings and dates mentioned in text, to ISO 8601.
+//! - [`entities`]: places and organizations from a small gazetteer.
+//! - [`keys`]: dedup keys and mentioned dates not on the wire yet.
+//! - [`shingles`]: MinHash near-duplicate signatures of body paragraphs.
+//! - [`terms`]: index terms (stop words, clitics) for story matching.
 //! - [`stage`]: the enricher stage: `articles` → `enriched`.
 
+pub mod cluster;
+pub mod dates;
+pub mod entities;
+pub mod keys;
 pub mod language;
 pub mod normalize;
+pub mod shingles;
 pub mod stage;
+pub mod terms;
 
 pub use stage::{EnrichStage, enrich};

@@ -12,14 +12,18 @@ use crate::normalize::normalize;
 pub fn enrich(article: &ArticleMsg) -> Enrichment {
     let detected = detect(&article.text, article.language.as_deref());
     let key = normalize(&article.text);
-    let digest = Sha256::digest(key.as_bytes());
     Enrichment {
         language: detected.language.or_else(|| article.language.clone()),
         language_confidence: detected.confidence,
         script: detected.script,
-        content_hash: digest.iter().map(|b| format!("{b:02x}")).collect(),
+        content_hash: content_hash(&key),
         word_count: key.split(' ').filter(|w| !w.is_empty()).count(),
     }
+}
+
+/// Hex SHA-256 of already-normalized text: the exact-duplicate key.
+pub fn content_hash(normalized: &str) -> String {
+    Sha256::digest(normalized.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
 }
 
 pub struct EnrichStage;

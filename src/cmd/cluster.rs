@@ -1,10 +1,23 @@
 //! `newsflow cluster FILE|-`: duplicates and story clusters over article
-//! JSON lines.
+//! JSON lines, in one pass, as the stream would see them.
+//!
+//! Input is lenient: the `ArticleMsg` shape (`url`, `canonical_url`, `title`,
+//! `text`, `published_at`), the output of `newsflow extract` (`published`),
+//! or raw feed records (`published_raw`, any format [`parse_date`] reads).
+//! Each input object is written back with `id`, `duplicate_of`,
+//! `duplicate_kind`, `story_id` added (other fields untouched). A line that
+//! is not a JSON object yields `{"line": N, "error": "…"}` and the rest
+//! continues.
 
+use std::io::{BufRead, Write};
 use std::path::PathBuf;
 
-use anyhow::{Result, bail};
+use anyhow::{Context, Result};
+use chrono::{DateTime, FixedOffset};
 use clap::Args;
+use newsflow_enrich::cluster::{ArticleRef, ClusterConfig, Clusterer};
+use newsflow_enrich::dates::parse_date;
+use serde_json::{Map, Value};
 
 #[derive(Debug, Clone, Args)]
 pub struct ClusterArgs {
@@ -13,5 +26,60 @@ pub struct ClusterArgs {
 }
 
 pub fn run(args: ClusterArgs) -> Result<()> {
-    bail!("cluster {}: story clustering is not built yet (issue 5)", args.input.display())
+    let reader: Box<dyn BufRead> = if args.input.as_os_str() == "-" {
+        Box::new(std::io::stdin().lock())
+    } else {
+        let file = std::fs::File::open(&args.input).with_context(|| args.input.display().to_string())?;
+        Box::new(std::io::BufReader::new(file))
+    };
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let mut clusterer = Clusterer::new(ClusterConfig::default());
+    for (n, line) in reader.split(b'\n').enumerate() {
+        let line = line?;
+        let line = String::from_utf8_lossy(&line);
+        if line.trim().is_empty() {
+            continue;
+        }
+        let value = match serde_json::from_str::<Value>(&line) {
+            Ok(Value::Object(obj)) => cluster_one(&mut clusterer, obj, n + 1),
+            Ok(_) => serde_json::json!({"line": n + 1, "error": "expected a JSON object"}),
+            Err(e) => serde_json::json!({"line": n + 1, "error": e.to_string()}),
+        };
+        serde_json::to_writer(&mut out, &value)?;
+        out.write_all(b"\n")?;
+    }
+    out.flush()?;
+    Ok(())
+}
+
+fn str_field<'a>(obj: &'a Map<String, Value>, names: &[&str]) -> Option<&'a str> {
+    names.iter().find_map(|n| obj.get(*n).and_then(Value::as_str)).filter(|s| !s.trim().is_empty())
+}
+
+fn published(obj: &Map<String, Value>) -> Option<DateTime<FixedOffset>> {
+    let raw = str_field(obj, &["published_at", "published", "published_raw", "date"])?;
+    DateTime::parse_from_rfc3339(raw).ok().or_else(|| parse_date(raw).ok()?.to_datetime())
+}
+
+fn cluster_one(clusterer: &mut Clusterer, mut obj: Map<String, Value>, line: usize) -> Value {
+    let url = str_field(&obj, &["canonical_url", "url"]).map(str::trim);
+    let url_key = url.map(|u| newsflow_wire::canonicalize_url(u).unwrap_or_else(|| u.to_owned())).unwrap_or_default();
+    let id = match (str_field(&obj, &["id", "item_id"]), url) {
+        (Some(id), _) => id.to_owned(),
+        (None, Some(u)) => newsflow_wire::item_id(u),
+        (None, None) => format!("line-{line}"),
+    };
+    let article = ArticleRef {
+        id: &id,
+        url_key: &url_key,
+        title: str_field(&obj, &["title"]),
+        text: str_field(&obj, &["text", "body"]).unwrap_or(""),
+        published: published(&obj),
+    };
+    let a = clusterer.push(&article);
+    obj.insert("id".into(), Value::String(id));
+    obj.insert("duplicate_of".into(), a.duplicate_of.map_or(Value::Null, Value::String));
+    obj.insert("duplicate_kind".into(), serde_json::to_value(a.duplicate_kind).unwrap_or(Value::Null));
+    obj.insert("story_id".into(), Value::String(a.story_id));
+    Value::Object(obj)
 }

@@ -1,0 +1,111 @@
+use chrono::DateTime;
+
+use super::*;
+
+const MEETING: &str = "عقدت الدول الأعضاء في التحالف الدولي لهزيمة داعش اجتماعا افتراضيا يوم الخميس 4 حزيران/يونيو \
+                       لتأكيد عزمهم المشترك على مواصلة القتال ضد التنظيم في العراق وسوريا\n\
+                       وشارك في الاجتماع الذي ترأسته الولايات المتحدة وإيطاليا ممثلو دول التحالف وشددوا على ضرورة \
+                       تأمين الظروف المناسبة لتحقيق هزيمة دائمة للتنظيم\n\
+                       وتعهدت الولايات المتحدة بتقديم خمسين مليون دولار لشمال شرقي سوريا إضافة إلى مئة مليون دولار \
+                       لدعم العراق";
+
+const MEETING_OTHER_WORDS: &str = "أعلنت وزارة الخارجية الأمريكية في بيان أن وزراء خارجية المجموعة المصغرة \
+                       للتحالف عقدوا اجتماعا عبر الفيديو اليوم الخميس 4 يونيو بدعوة من الوزير الإيطالي\n\
+                       وأكد الوزراء أن التهديد لا يزال قائما وأن الحرب على الإرهاب مستمرة رغم تحرير \
+                       ملايين الأشخاص من سيطرة المسلحين";
+
+const OTHER_MEETING: &str = "اختتم اجتماع التحالف الدولي لهزيمة داعش في العاصمة الإيطالية روما بحضور وزراء \
+                       خارجية دول التحالف وفي مقدمتهم وزير الخارجية الأمريكي\n\
+                       وصدر بيان مشترك بشأن تهديد التنظيم للعراق وسوريا وإفريقيا والعالم بأجمعه";
+
+const FOOTBALL: &str = "فاز فريق الأهلي على الزمالك بهدفين مقابل هدف في المباراة التي أقيمت مساء السبت على \
+                        ستاد القاهرة الدولي ضمن منافسات الدوري المصري الممتاز لكرة القدم";
+
+fn at(s: &str) -> Option<DateTime<FixedOffset>> {
+    DateTime::parse_from_rfc3339(s).ok()
+}
+
+fn art<'a>(id: &'a str, title: &'a str, text: &'a str) -> ArticleRef<'a> {
+    ArticleRef { id, url_key: id, title: Some(title), text, published: None }
+}
+
+#[test]
+fn finds_url_text_and_near_duplicates() {
+    let mut c = Clusterer::default();
+    let first = c.push(&art("a", "اجتماع التحالف", MEETING));
+    assert_eq!(first.duplicate_of, None);
+    assert_eq!(first.story_id, "a");
+
+    let same_url = c.push(&art("a", "عنوان آخر", "نص آخر تماما بعد تحديث الصفحة"));
+    assert_eq!((same_url.duplicate_of.as_deref(), same_url.duplicate_kind), (Some("a"), Some(DuplicateKind::Url)));
+
+    let marks = MEETING.replace("اجتماعا", "اجتماعاً").replace("إيطاليا", "ايطاليا");
+    let same_text = c.push(&art("b", "اجتماع التحالف", &marks));
+    assert_eq!((same_text.duplicate_of.as_deref(), same_text.duplicate_kind), (Some("a"), Some(DuplicateKind::Text)));
+
+    let boilerplate = format!("الرئيسية\nأخبار\n{MEETING}\nاشترك في النشرة البريدية\nالتعليقات مغلقة.");
+    let near = c.push(&art("c", "اجتماع التحالف", &boilerplate));
+    assert_eq!(near.duplicate_kind, Some(DuplicateKind::Near));
+    assert_eq!(near.duplicate_of.as_deref(), Some("a"));
+    assert_eq!(near.story_id, "a");
+
+    let other = c.push(&art("d", "مباراة", FOOTBALL));
+    assert_eq!((other.duplicate_of, other.story_id.as_str()), (None, "d"));
+}
+
+#[test]
+fn same_event_in_other_words_joins_the_story_and_other_meetings_do_not() {
+    let mut c = Clusterer::default();
+    assert_eq!(c.push(&art("a", "العراق يشيد بدعم التحالف", MEETING)).story_id, "a");
+    assert_eq!(c.push(&art("b", "اجتماع التحالف في روما", OTHER_MEETING)).story_id, "b");
+    assert_eq!(c.push(&art("f", "الأهلي يفوز", FOOTBALL)).story_id, "f");
+    let joined = c.push(&art("c", "الخارجية الأمريكية: التهديد ما زال قائما", MEETING_OTHER_WORDS));
+    assert_eq!(joined.duplicate_of, None);
+    assert_eq!(joined.story_id, "a");
+    assert_eq!(c.story_count(), 3);
+}
+
+#[test]
+fn stories_do_not_join_across_the_time_window() {
+    let mut c = Clusterer::default();
+    let mut a = art("a", "العراق يشيد بدعم التحالف", MEETING);
+    a.published = at("2020-06-04T12:00:00Z");
+    c.push(&a);
+    let mut late = art("c", "الخارجية الأمريكية: التهديد ما زال قائما", MEETING_OTHER_WORDS);
+    late.published = at("2020-06-20T12:00:00Z");
+    assert_eq!(c.push(&late).story_id, "c");
+}
+
+#[test]
+fn equal_long_titles_join_one_story() {
+    let mut c = Clusterer::default();
+    let title = "رئيس كوريا الجنوبية: ترامب يستحق جائزة نوبل للسلام";
+    c.push(&art("a", title, "قال رئيس كوريا الجنوبية إن الرئيس الأمريكي يستحق الجائزة"));
+    assert_eq!(c.push(&art("b", title, "صرح مون جاي إن بأن ترامب جدير بنوبل")).story_id, "a");
+}
+
+#[test]
+fn empty_huge_and_mixed_articles_do_not_panic() {
+    let mut c = Clusterer::default();
+    let empty = c.push(&art("e1", "", ""));
+    let empty2 = c.push(&art("e2", "", ""));
+    // Two empty texts are not duplicates of each other.
+    assert_eq!(empty2.duplicate_of, None);
+    assert_ne!(empty.story_id, empty2.story_id);
+    let huge = "الخبر news ١٢٣ حزيران 4 يونيو\n".repeat(400_000);
+    c.push(&art("h", "عنوان", &huge));
+    c.push(&art("m", "Mixed عربي فارسی", "Hello مرحبا سلام ۱۲۳ 你好"));
+}
+
+#[test]
+fn only_dates_near_publication_count_as_the_event_date() {
+    let published = chrono::NaiveDate::from_ymd_opt(2020, 6, 5).unwrap();
+    let d = |year, month, day| MentionedDate { year, month, day };
+    assert!(is_report_day(&d(None, 6, 4), published));
+    assert!(is_report_day(&d(Some(2020), 6, 6), published));
+    assert!(!is_report_day(&d(None, 6, 14), published), "upcoming event");
+    assert!(!is_report_day(&d(Some(2019), 6, 4), published), "earlier year");
+    assert!(!is_report_day(&d(None, 2, 6), published), "earlier statement");
+    let new_year = chrono::NaiveDate::from_ymd_opt(2021, 1, 2).unwrap();
+    assert!(is_report_day(&d(None, 12, 30), new_year));
+}
