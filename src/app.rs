@@ -181,7 +181,7 @@ async fn newsroom(cfg: Config, args: NewsroomArgs) -> Result<()> {
 }
 
 async fn feed(mut cfg: Config, args: FeedArgs) -> Result<()> {
-    use newsflow_ingest::sitemap::{looks_like_sitemap, parse_sitemap, Sitemap};
+    use newsflow_ingest::sitemap::{Sitemap, looks_like_sitemap, parse_sitemap};
     cfg.fetcher.allow_hosts.extend(args.allow_hosts.iter().cloned());
     cfg.validate()?;
     let (bytes, base, content_type) = if args.source.starts_with("http://") || args.source.starts_with("https://") {

@@ -1,5 +1,6 @@
 //! An idempotent producer that waits for the broker's acknowledgement.
 
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use backon::{ExponentialBuilder, Retryable};
@@ -26,8 +27,14 @@ pub enum SendError {
 /// Shared, cheap to clone.
 #[derive(Clone)]
 pub struct Producer {
-    inner: FutureProducer,
+    inner: Arc<RwLock<FutureProducer>>,
+    config: Arc<ClientConfig>,
 }
+
+/// Failed attempts of one send after which the client is rebuilt: an
+/// idempotent producer whose broker lost its producer state (tansu after a
+/// restart) fails every retry until it gets a new producer id.
+const RESET_AFTER: u32 = 3;
 
 /// Settings every client shares: brokers and the user's librdkafka extras.
 pub(crate) fn base_client_config(cfg: &KafkaConfig) -> ClientConfig {
@@ -57,7 +64,24 @@ impl Producer {
         for (k, v) in &cfg.librdkafka {
             cc.set(k, v);
         }
-        Ok(Self { inner: cc.create()? })
+        Ok(Self { inner: Arc::new(RwLock::new(cc.create()?)), config: Arc::new(cc) })
+    }
+
+    fn current(&self) -> FutureProducer {
+        self.inner.read().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// Replace the client with a fresh one (new producer id).
+    fn reset(&self) {
+        match self.config.create::<FutureProducer>() {
+            Ok(fresh) => {
+                let old = std::mem::replace(&mut *self.inner.write().unwrap_or_else(|p| p.into_inner()), fresh);
+                // Dropping a client waits for its queue: not on this task.
+                std::thread::spawn(move || drop(old));
+                warn!("producer rebuilt after repeated failures");
+            }
+            Err(e) => warn!(error = %e, "cannot rebuild the producer"),
+        }
     }
 
     /// Send one record and wait until the broker acknowledges it. Transient
@@ -69,9 +93,10 @@ impl Producer {
         value: &[u8],
         cancel: &CancellationToken,
     ) -> Result<(), SendError> {
+        let mut failures = 0u32;
         let attempt = || async {
             let record = FutureRecord::to(topic).key(key).payload(value);
-            match self.inner.send(record, Timeout::After(Duration::from_secs(60))).await {
+            match self.current().send(record, Timeout::After(Duration::from_secs(60))).await {
                 Ok(_) => Ok(()),
                 Err((e, _)) => Err(classify(e)),
             }
@@ -79,7 +104,13 @@ impl Producer {
         let retried = attempt
             .retry(backoff())
             .when(|e| matches!(e, Attempt::Transient(_)) && !cancel.is_cancelled())
-            .notify(|e, wait| warn!(%topic, error = %e, ?wait, "produce failed, retrying"));
+            .notify(|e, wait| {
+                warn!(%topic, error = %e, ?wait, "produce failed, retrying");
+                failures += 1;
+                if failures % RESET_AFTER == 0 {
+                    self.reset();
+                }
+            });
         // A send under way completes (the drain at shutdown waits for it);
         // only retrying stops once shutdown was asked for.
         let res = retried.await;
@@ -92,7 +123,7 @@ impl Producer {
 
     /// Wait for every queued record to be delivered (at shutdown).
     pub fn flush(&self, timeout: Duration) {
-        if let Err(e) = self.inner.flush(Timeout::After(timeout)) {
+        if let Err(e) = self.current().flush(Timeout::After(timeout)) {
             warn!(error = %e, "producer flush incomplete");
         }
     }
