@@ -107,7 +107,7 @@ impl Producer {
             .notify(|e, wait| {
                 warn!(%topic, error = %e, ?wait, "produce failed, retrying");
                 failures += 1;
-                if failures % RESET_AFTER == 0 {
+                if failures.is_multiple_of(RESET_AFTER) {
                     self.reset();
                 }
             });
