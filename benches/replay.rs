@@ -4,8 +4,9 @@
 //! embedded broker (tansu, SQLite storage), and `newsflow run` (release
 //! build, no feeds) scrapes, enriches and stores them into SQLite.
 //!
-//! `cargo bench --bench replay -- [PAGES] [RATE_PER_SEC]` (defaults 3000,
-//! unlimited). Reports articles/s from the first produce to the last stored
+//! `cargo bench --bench replay -- [PAGES] [RATE_PER_SEC] [memory]` (defaults
+//! 3000, unlimited, broker on SQLite storage; `memory` keeps the broker's
+//! data in memory, to see what the storage costs). Reports articles/s from the first produce to the last stored
 //! row, p50/p95/p99 latency from produce to stored, peak RSS and CPU time
 //! per article of newsflow and of the broker, and dead letters (pages with no
 //! extractable body are dead-lettered, not stored).
@@ -65,7 +66,8 @@ async fn main() {
     let pages = load_pages(&root);
     assert!(!pages.is_empty(), "no pages under {}", root.display());
 
-    let mut broker = Broker::start(true).await;
+    let in_memory = std::env::args().any(|a| a == "memory");
+    let mut broker = Broker::start(!in_memory).await;
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("data/newsflow.db");
     let prefix = format!("{}.", unique("replay"));
@@ -167,8 +169,9 @@ async fn main() {
     broker.broker.take().unwrap().stop().await;
 
     println!(
-        "pages produced:        {n} in {produce_secs:.2} s{}",
-        rate.map(|r| format!(" (target rate {r}/s)")).unwrap_or_default()
+        "pages produced:        {n} in {produce_secs:.2} s{} · broker storage {}",
+        rate.map(|r| format!(" (target rate {r}/s)")).unwrap_or_default(),
+        if in_memory { "memory" } else { "SQLite" }
     );
     println!(
         "articles stored:       {} ({} without an extractable body went to dead-letters)",
