@@ -96,3 +96,24 @@ fn feed_and_extract_work_offline() {
     assert_eq!(a["language"], "ar");
     assert!(a["text"].as_str().unwrap().contains("عزمهم على مواصلة القتال"));
 }
+
+#[test]
+fn sources_import_an_opml_list_into_the_config() {
+    let dir = tempfile::tempdir().unwrap();
+    let opml = r#"<?xml version="1.0"?><opml version="2.0"><body><outline text="عربي">
+        <outline type="rss" text="بي بي سي عربي" xmlUrl="https://feeds.bbci.co.uk/arabic/rss.xml"/></outline>
+        <outline text="Le Monde" xmlUrl="https://www.lemonde.fr/rss/une.xml"/></body></opml>"#;
+    std::fs::write(dir.path().join("subs.opml"), opml).unwrap();
+    let (ok, text) = newsflow(&["sources", "import", "subs.opml", "--into", "nf.toml"], &[], dir.path());
+    assert!(ok && text.contains("2 sources appended"), "{text}");
+    let (ok, text) = newsflow(&["-c", "nf.toml", "sources", "list"], &[], dir.path());
+    assert!(ok, "{text}");
+    assert!(text.contains("بي-بي-سي-عربي\thttps://feeds.bbci.co.uk/arabic/rss.xml"), "{text}");
+    assert!(text.contains("le-monde\thttps://www.lemonde.fr/rss/une.xml"), "{text}");
+    // Importing again adds nothing; a broken file is a clear error.
+    let (ok, text) = newsflow(&["-c", "nf.toml", "sources", "import", "subs.opml"], &[], dir.path());
+    assert!(ok && text.contains("no new sources"), "{text}");
+    std::fs::write(dir.path().join("bad.opml"), "<opml><body><outline").unwrap();
+    let (ok, text) = newsflow(&["sources", "import", "bad.opml"], &[], dir.path());
+    assert!(!ok && text.contains("bad.opml"), "{text}");
+}

@@ -21,6 +21,7 @@ pub mod config;
 pub mod feeds;
 pub mod fetcher;
 pub mod http;
+pub mod opml;
 pub mod politeness;
 pub mod scrape;
 pub mod sitemap;

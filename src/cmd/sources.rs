@@ -13,6 +13,15 @@ pub struct SourcesArgs {
 
 #[derive(Debug, Clone, Subcommand)]
 pub enum SourcesCommand {
+    /// Import an OPML feed list: print the feeds as `[[sources]]` TOML to
+    /// add to the config file (or append them to it with --into).
+    Import {
+        /// The OPML file (as feed readers export it).
+        file: std::path::PathBuf,
+        /// Append to this config file instead of printing.
+        #[arg(long, value_name = "CONFIG")]
+        into: Option<std::path::PathBuf>,
+    },
     /// List the configured sources.
     List,
     /// Each source's health from the fetcher's state: last poll, last
@@ -22,6 +31,31 @@ pub enum SourcesCommand {
 
 pub async fn run(cfg: Config, args: SourcesArgs) -> Result<()> {
     match args.command {
+        SourcesCommand::Import { file, into } => {
+            use anyhow::Context;
+            let text = std::fs::read_to_string(&file).with_context(|| file.display().to_string())?;
+            let sources = newsflow_ingest::opml::parse_opml(&text).with_context(|| file.display().to_string())?;
+            let known: Vec<&str> = cfg.sources.iter().map(|s| s.url.as_str()).collect();
+            let fresh: Vec<_> = sources.into_iter().filter(|s| !known.contains(&s.url.as_str())).collect();
+            if fresh.is_empty() {
+                eprintln!("no new sources in {}", file.display());
+                return Ok(());
+            }
+            #[derive(serde::Serialize)]
+            struct Block<'a> {
+                sources: &'a [newsflow_ingest::SourceConfig],
+            }
+            let toml = toml::to_string(&Block { sources: &fresh })?;
+            match into {
+                Some(path) => {
+                    use std::io::Write;
+                    let mut f = std::fs::OpenOptions::new().create(true).append(true).open(&path)?;
+                    writeln!(f, "\n# imported from {}\n{toml}", file.display())?;
+                    eprintln!("{} sources appended to {}", fresh.len(), path.display());
+                }
+                None => print!("{toml}"),
+            }
+        }
         SourcesCommand::List => {
             for s in &cfg.sources {
                 println!("{}\t{}", s.source_id(), s.url);
