@@ -29,6 +29,7 @@ pub async fn main(cli: Cli) -> Result<()> {
         Command::Sources(a) => crate::cmd::sources::run(cfg, a).await,
         Command::Sink(a) => service(cfg, a, Service::Sink).await,
         Command::Topics(a) => topics(cfg, a).await,
+        Command::Replay(a) => replay(cfg, a).await,
         Command::Broker(a) => broker(cfg, a).await,
         Command::Newsroom(a) => newsroom(cfg, a).await,
         Command::Feed(a) => feed(cfg, a).await,
@@ -139,6 +140,16 @@ async fn service(mut cfg: Config, args: ServiceArgs, which: Service) -> Result<(
     services::connect(&mut cfg, false, which.name()).await?;
     ready.set(true);
     services::run_one(&cfg, which, cancel).await
+}
+
+async fn replay(mut cfg: Config, args: ServiceArgs) -> Result<()> {
+    finish_config(&mut cfg, &args)?;
+    let cancel = CancellationToken::new();
+    shutdown_on_signals(cancel.clone());
+    services::connect(&mut cfg, false, "replay").await?;
+    let (done, total) = services::replay(&cfg, cancel).await?;
+    println!("replay finished: {done} of {total} raw pages re-extracted");
+    Ok(())
 }
 
 async fn topics(mut cfg: Config, args: ServiceArgs) -> Result<()> {

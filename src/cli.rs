@@ -48,6 +48,10 @@ pub enum Command {
     Sources(crate::cmd::sources::SourcesArgs),
     /// Run the sink: enriched → database.
     Sink(ServiceArgs),
+    /// Re-extract the raw pages still retained in Kafka (after improving the
+    /// extractor or a site's selectors), then exit; the new articles flow on
+    /// through the running enricher and sink.
+    Replay(ServiceArgs),
     /// Create missing topics and verify existing ones, then exit.
     Topics(ServiceArgs),
     /// Run the embedded broker (tansu) in the foreground, for running the

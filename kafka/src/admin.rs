@@ -140,3 +140,30 @@ pub fn partition_count(cfg: &KafkaConfig, topic: &str) -> Result<usize, KafkaErr
 pub fn describe(cfg: &KafkaConfig) -> Vec<TopicSettings> {
     cfg.topic_settings()
 }
+
+/// How far a consumer group is through a topic: the sum over partitions of
+/// its committed offsets and of the high watermarks (both 0 for partitions
+/// it has not committed on). Blocking: call from a blocking task.
+pub fn group_progress(cfg: &KafkaConfig, group: &str, topic: &str) -> Result<(i64, i64), KafkaError> {
+    use rdkafka::{Offset, TopicPartitionList};
+    let mut cc = base_client_config(cfg);
+    cc.set("group.id", group);
+    let consumer: BaseConsumer = cc.create()?;
+    let partitions = partition_count(cfg, topic)?;
+    let mut tpl = TopicPartitionList::new();
+    let mut high_total = 0;
+    for p in 0..partitions as i32 {
+        tpl.add_partition(topic, p);
+        let (low, high) = consumer.fetch_watermarks(topic, p, Duration::from_secs(10))?;
+        high_total += high - low.min(high);
+    }
+    let committed = consumer.committed_offsets(tpl, Duration::from_secs(10))?;
+    let mut done = 0;
+    for e in committed.elements() {
+        if let Offset::Offset(o) = e.offset() {
+            let (low, _) = consumer.fetch_watermarks(topic, e.partition(), Duration::from_secs(10))?;
+            done += o - low.min(o);
+        }
+    }
+    Ok((done, high_total))
+}
