@@ -100,6 +100,8 @@ async fn run(mut cfg: Config, args: RunArgs) -> Result<()> {
             id: Some("demo-newsroom".into()),
             url: feed,
             interval_secs: Some(cfg.fetcher.default_interval_secs.min(10)),
+            min_interval_secs: None,
+            max_interval_secs: None,
             language: Some("ar".into()),
         });
         // The demo's pages all live on one host: let them through quickly.

@@ -81,8 +81,9 @@ pub struct ServiceArgs {
     /// A feed to poll; repeatable (adds to [[sources]]).
     #[arg(long = "feed", value_name = "URL")]
     pub feeds: Vec<String>,
-    /// Poll interval in seconds for feeds given with --feed
-    /// (fetcher.default_interval_secs).
+    /// Fixed poll interval in seconds (sets fetcher.default_interval_secs,
+    /// min_interval_secs and max_interval_secs; otherwise intervals adapt to
+    /// each source's publishing rate).
     #[arg(long, value_name = "SECS")]
     pub poll_interval: Option<u64>,
     /// Address for /metrics, /healthz and /readyz; "" disables
@@ -170,7 +171,10 @@ impl ServiceArgs {
             cfg.database_url = db.clone();
         }
         if let Some(secs) = self.poll_interval {
+            // A poll interval given on the command line is fixed.
             cfg.fetcher.default_interval_secs = secs;
+            cfg.fetcher.min_interval_secs = secs;
+            cfg.fetcher.max_interval_secs = secs;
         }
         if let Some(m) = &self.metrics_listen {
             cfg.metrics.listen = m.clone();

@@ -12,8 +12,14 @@ pub struct FetcherConfig {
     /// Sent with every request. Be honest and leave a contact URL so site
     /// owners can reach you.
     pub user_agent: String,
-    /// Poll interval of a source that sets none, in seconds. Default 300.
+    /// First poll interval of a source that sets none, in seconds. Default
+    /// 300. From there each source's interval adapts to how often it
+    /// publishes, within the bounds below.
     pub default_interval_secs: u64,
+    /// Shortest adaptive poll interval, in seconds. Default 60.
+    pub min_interval_secs: u64,
+    /// Longest adaptive poll interval, in seconds. Default 3600.
+    pub max_interval_secs: u64,
     /// Cap on one request (connect, headers and the whole body), in seconds:
     /// a slow-drip server is cut here. Default 30.
     pub request_timeout_secs: u64,
@@ -61,6 +67,8 @@ impl Default for FetcherConfig {
             user_agent: concat!("newsflow/", env!("CARGO_PKG_VERSION"), " (+https://github.com/newsflow/newsflow)")
                 .into(),
             default_interval_secs: 300,
+            min_interval_secs: 60,
+            max_interval_secs: 3600,
             request_timeout_secs: 30,
             max_body_bytes: 10 * 1024 * 1024,
             max_redirects: 5,
@@ -80,6 +88,15 @@ impl Default for FetcherConfig {
 impl FetcherConfig {
     /// Check the values, naming the offending field.
     pub fn validate(&self) -> Result<(), String> {
+        if self.default_interval_secs == 0 || self.min_interval_secs == 0 {
+            return Err("fetcher.default_interval_secs and fetcher.min_interval_secs: must be at least 1".into());
+        }
+        if self.max_interval_secs < self.min_interval_secs {
+            return Err(format!(
+                "fetcher.max_interval_secs ({}) must not be below fetcher.min_interval_secs ({})",
+                self.max_interval_secs, self.min_interval_secs
+            ));
+        }
         if self.user_agent.trim().is_empty() {
             return Err("fetcher.user_agent: must not be empty".into());
         }
@@ -116,9 +133,16 @@ pub struct SourceConfig {
     /// index (also `.xml.gz`, Google News sitemaps), or a site's
     /// `/robots.txt` to read the sitemaps it lists. Told apart by content.
     pub url: String,
-    /// Poll interval in seconds; defaults to `fetcher.default_interval_secs`.
+    /// First poll interval in seconds; defaults to
+    /// `fetcher.default_interval_secs`.
     #[serde(default)]
     pub interval_secs: Option<u64>,
+    /// Bounds of the adaptive interval; default to `fetcher.min_interval_secs`
+    /// and `fetcher.max_interval_secs`. Equal bounds poll on a fixed interval.
+    #[serde(default)]
+    pub min_interval_secs: Option<u64>,
+    #[serde(default)]
+    pub max_interval_secs: Option<u64>,
     /// Language hint for the source's articles (ISO 639-1).
     #[serde(default)]
     pub language: Option<String>,
@@ -126,7 +150,28 @@ pub struct SourceConfig {
 
 impl SourceConfig {
     pub fn from_url(url: &str) -> Self {
-        Self { id: None, url: url.to_owned(), interval_secs: None, language: None }
+        Self {
+            id: None,
+            url: url.to_owned(),
+            interval_secs: None,
+            min_interval_secs: None,
+            max_interval_secs: None,
+            language: None,
+        }
+    }
+
+    /// The adaptive interval's start and bounds for this source: the
+    /// start always lies within them.
+    pub fn bounds(&self, fetcher: &FetcherConfig) -> crate::schedule::Bounds {
+        use std::time::Duration;
+        let start = self.interval_secs.unwrap_or(fetcher.default_interval_secs);
+        let min = self.min_interval_secs.unwrap_or(fetcher.min_interval_secs).min(start);
+        let max = self.max_interval_secs.unwrap_or(fetcher.max_interval_secs).max(start);
+        crate::schedule::Bounds {
+            start: Duration::from_secs(start),
+            min: Duration::from_secs(min),
+            max: Duration::from_secs(max),
+        }
     }
 
     /// The source id: the configured one, else `host/path` of the URL.

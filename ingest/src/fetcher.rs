@@ -92,13 +92,17 @@ impl Fetcher {
             let this = self.clone();
             let cancel = cancel.clone();
             tasks.spawn(async move {
-                let interval = Duration::from_secs(src.interval_secs.unwrap_or(this.cfg.default_interval_secs));
-                let max_backoff = Duration::from_secs(this.cfg.max_backoff_secs).max(interval);
+                let bounds = src.bounds(&this.cfg);
+                let mut interval = bounds.start;
+                let max_backoff = Duration::from_secs(this.cfg.max_backoff_secs).max(bounds.max);
                 let mut failures: u32 = 0;
                 loop {
                     let delay = match this.poll_once(&src, &cancel).await {
-                        Ok(_) => {
+                        Ok(report) => {
                             failures = 0;
+                            let new = report.sent + report.failed;
+                            interval = crate::schedule::next_interval(interval, report.entries, new, bounds);
+                            debug!(source = %src.source_id(), new, next_in_secs = interval.as_secs(), "polled");
                             interval
                         }
                         Err(e) => {

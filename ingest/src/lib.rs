@@ -23,6 +23,7 @@ pub mod fetcher;
 pub mod http;
 pub mod opml;
 pub mod politeness;
+pub mod schedule;
 pub mod scrape;
 pub mod sitemap;
 pub mod ssrf;
