@@ -9,15 +9,16 @@
 //! is not a JSON object yields `{"line": N, "error": "…"}` and the rest
 //! continues.
 
-use std::io::{BufRead, Write};
 use std::path::PathBuf;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use chrono::{DateTime, FixedOffset};
 use clap::Args;
 use newsflow_enrich::cluster::{ArticleRef, ClusterConfig, Clusterer};
 use newsflow_enrich::dates::parse_date;
 use serde_json::{Map, Value};
+
+use super::str_field;
 
 #[derive(Debug, Clone, Args)]
 pub struct ClusterArgs {
@@ -26,34 +27,8 @@ pub struct ClusterArgs {
 }
 
 pub fn run(args: ClusterArgs) -> Result<()> {
-    let reader: Box<dyn BufRead> = if args.input.as_os_str() == "-" {
-        Box::new(std::io::stdin().lock())
-    } else {
-        let file = std::fs::File::open(&args.input).with_context(|| args.input.display().to_string())?;
-        Box::new(std::io::BufReader::new(file))
-    };
-    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     let mut clusterer = Clusterer::new(ClusterConfig::default());
-    for (n, line) in reader.split(b'\n').enumerate() {
-        let line = line?;
-        let line = String::from_utf8_lossy(&line);
-        if line.trim().is_empty() {
-            continue;
-        }
-        let value = match serde_json::from_str::<Value>(&line) {
-            Ok(Value::Object(obj)) => cluster_one(&mut clusterer, obj, n + 1),
-            Ok(_) => serde_json::json!({"line": n + 1, "error": "expected a JSON object"}),
-            Err(e) => serde_json::json!({"line": n + 1, "error": e.to_string()}),
-        };
-        serde_json::to_writer(&mut out, &value)?;
-        out.write_all(b"\n")?;
-    }
-    out.flush()?;
-    Ok(())
-}
-
-fn str_field<'a>(obj: &'a Map<String, Value>, names: &[&str]) -> Option<&'a str> {
-    names.iter().find_map(|n| obj.get(*n).and_then(Value::as_str)).filter(|s| !s.trim().is_empty())
+    super::map_json_lines(&args.input, |obj, line| Ok(cluster_one(&mut clusterer, obj, line)))
 }
 
 fn published(obj: &Map<String, Value>) -> Option<DateTime<FixedOffset>> {

@@ -8,44 +8,20 @@
 //! dates). A bad line (not JSON, not an object, no text) yields `{"line": N,
 //! "error": "…"}` and the rest continues.
 
-use std::io::{BufRead, Write};
 use std::path::Path;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use newsflow_wire::{ArticleMsg, EnrichedArticle};
 use serde_json::{Map, Value};
 
 /// Read article JSON (one object per line), write enriched JSON lines.
 pub fn run(input: &Path) -> Result<()> {
-    let reader: Box<dyn BufRead> = if input == Path::new("-") {
-        Box::new(std::io::stdin().lock())
-    } else {
-        Box::new(std::io::BufReader::new(std::fs::File::open(input).with_context(|| input.display().to_string())?))
-    };
-    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-    for (n, line) in reader.split(b'\n').enumerate() {
-        let line = line?;
-        let line = String::from_utf8_lossy(&line);
-        if line.trim().is_empty() {
-            continue;
-        }
-        let value = match serde_json::from_str::<Value>(&line) {
-            Ok(Value::Object(obj)) => match enrich_one(obj) {
-                Ok(v) => v,
-                Err(e) => serde_json::json!({"line": n + 1, "error": e}),
-            },
-            Ok(_) => serde_json::json!({"line": n + 1, "error": "expected a JSON object"}),
-            Err(e) => serde_json::json!({"line": n + 1, "error": e.to_string()}),
-        };
-        serde_json::to_writer(&mut out, &value)?;
-        out.write_all(b"\n")?;
-    }
-    out.flush()?;
-    Ok(())
+    super::map_json_lines(input, |obj, _| enrich_one(obj))
 }
 
+/// The first of `names` that holds a non-blank string, owned.
 fn str_field(obj: &Map<String, Value>, names: &[&str]) -> Option<String> {
-    names.iter().find_map(|n| obj.get(*n).and_then(Value::as_str)).filter(|s| !s.trim().is_empty()).map(str::to_owned)
+    super::str_field(obj, names).map(str::to_owned)
 }
 
 /// The article of a JSON object: the wire shape when it fits, else the
