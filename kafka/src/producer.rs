@@ -40,6 +40,14 @@ const RESET_AFTER: u32 = 3;
 pub(crate) fn base_client_config(cfg: &KafkaConfig) -> ClientConfig {
     let mut cc = ClientConfig::new();
     cc.set("bootstrap.servers", &cfg.brokers).set("client.id", "newsflow").set("log_level", "4");
+    apply_user_settings(&mut cc, cfg);
+    cc
+}
+
+/// The user's librdkafka properties and the SASL password from the
+/// environment. Applied again after a client's own settings, so the user's
+/// always win.
+pub(crate) fn apply_user_settings(cc: &mut ClientConfig, cfg: &KafkaConfig) {
     for (k, v) in &cfg.librdkafka {
         cc.set(k, v);
     }
@@ -47,7 +55,6 @@ pub(crate) fn base_client_config(cfg: &KafkaConfig) -> ClientConfig {
     if let Ok(password) = std::env::var("NEWSFLOW_KAFKA_SASL_PASSWORD") {
         cc.set("sasl.password", password);
     }
-    cc
 }
 
 impl Producer {
@@ -61,9 +68,7 @@ impl Producer {
             // Surface failures after 30 s so our own retry loop (which can be
             // cancelled at shutdown) takes over from librdkafka's.
             .set("message.timeout.ms", "30000");
-        for (k, v) in &cfg.librdkafka {
-            cc.set(k, v);
-        }
+        apply_user_settings(&mut cc, cfg);
         Ok(Self { inner: Arc::new(RwLock::new(cc.create()?)), config: Arc::new(cc) })
     }
 

@@ -28,7 +28,7 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, error, info, warn};
 
-use crate::producer::{SendError, backoff, base_client_config};
+use crate::producer::{SendError, apply_user_settings, backoff, base_client_config};
 use crate::stage::{Incoming, Stage, StageError};
 use crate::{KafkaConfig, KafkaError, Producer};
 
@@ -127,9 +127,7 @@ pub async fn run_stage<S: Stage>(
         // restarted) leaves the consumer with no partitions until the next
         // refresh: keep that short (librdkafka's default is 5 minutes).
         .set("topic.metadata.refresh.interval.ms", "5000");
-    for (k, v) in &cfg.librdkafka {
-        cc.set(k, v);
-    }
+    apply_user_settings(&mut cc, cfg);
     let consumer: StreamConsumer<LogContext> = cc.create_with_context(LogContext { stage: stage.name() })?;
     consumer.subscribe(&[&input])?;
     info!(stage = stage.name(), topic = %input, group = %opts.group_id, "stage started");
