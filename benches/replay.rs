@@ -20,7 +20,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
-use newsflow_wire::{Envelope, RawPage, TopicKind, item_id, new_trace_id};
+use newsflow_wire::TopicKind;
 use rdkafka::ClientConfig;
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use support::*;
@@ -101,20 +101,7 @@ async fn main() {
         let (url, html) = &pages[i % pages.len()];
         let sep = if url.contains('?') { '&' } else { '?' };
         let url = format!("{url}{sep}replay={i}");
-        let raw = RawPage {
-            source_id: "replay".into(),
-            url: url.clone(),
-            final_url: url.clone(),
-            status: 200,
-            content_type: Some("text/html; charset=utf-8".into()),
-            charset: Some("UTF-8".into()),
-            etag: None,
-            last_modified: None,
-            fetched_at: Utc::now(),
-            feed: Default::default(),
-            body: html.clone(),
-        };
-        let env = Envelope::new(item_id(&url), new_trace_id(), raw);
+        let env = raw_page("replay", &url, html.clone());
         produced_at.insert(env.id.clone(), env.produced_at);
         let value = env.encode();
         let record = FutureRecord::to(&topic).key(&env.id).payload(&value);

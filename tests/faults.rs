@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use std::path::Path;
 use std::time::Duration;
 
-use newsflow_wire::{DeadLetter, Envelope, RawPage, TopicKind, new_trace_id};
+use newsflow_wire::{DeadLetter, Envelope, TopicKind};
 use rdkafka::consumer::{Consumer, StreamConsumer};
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use rdkafka::{ClientConfig, Message};
@@ -203,20 +203,7 @@ async fn poison_messages_are_dead_lettered_and_processing_continues() {
     let page = site.newsroom.articles()[4].clone();
     let url = canonical(&site, &page);
     let body = reqwest::get(&url).await.unwrap().text().await.unwrap();
-    let raw = RawPage {
-        source_id: "test".into(),
-        url: url.clone(),
-        final_url: url.clone(),
-        status: 200,
-        content_type: Some("text/html".into()),
-        charset: Some("UTF-8".into()),
-        etag: None,
-        last_modified: None,
-        fetched_at: chrono::Utc::now(),
-        feed: Default::default(),
-        body,
-    };
-    let env = Envelope::new(newsflow_wire::item_id(&url), new_trace_id(), raw);
+    let env = raw_page("test", &url, body);
     send(topics.name(TopicKind::RawPages), &env.id, env.encode()).await;
     wait_for(Duration::from_secs(60), "the good article", || (sqlite_rows(&db).len() == 1).then_some(())).await;
 

@@ -251,3 +251,22 @@ impl PgDb {
         }
     }
 }
+
+/// A raw-page message for `url` with `body`, as the fetcher would produce
+/// it after a 200 response.
+pub fn raw_page(source_id: &str, url: &str, body: String) -> newsflow_wire::Envelope<newsflow_wire::RawPage> {
+    let raw = newsflow_wire::RawPage {
+        source_id: source_id.into(),
+        url: url.into(),
+        final_url: url.into(),
+        status: 200,
+        content_type: Some("text/html; charset=utf-8".into()),
+        charset: Some("UTF-8".into()),
+        etag: None,
+        last_modified: None,
+        fetched_at: chrono::Utc::now(),
+        feed: Default::default(),
+        body,
+    };
+    newsflow_wire::Envelope::new(newsflow_wire::item_id(url), newsflow_wire::new_trace_id(), raw)
+}
