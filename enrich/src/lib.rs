@@ -8,6 +8,8 @@
 //! - [`dates`]: date strings and dates mentioned in text, to ISO 8601.
 //! - [`entities`]: places and organizations from a small gazetteer.
 //! - [`keys`]: dedup keys and mentioned dates not on the wire yet.
+//! - [`search`]: the search form of text shared by full-text search and
+//!   alert rules.
 //! - [`shingles`]: MinHash near-duplicate signatures of body paragraphs.
 //! - [`terms`]: index terms (stop words, clitics) for story matching.
 //! - [`stage`]: the enricher stage: `articles` → `enriched`.
@@ -18,6 +20,7 @@ pub mod entities;
 pub mod keys;
 pub mod language;
 pub mod normalize;
+pub mod search;
 pub mod shingles;
 pub mod stage;
 pub mod terms;

@@ -18,6 +18,6 @@ pub mod payload;
 pub mod topics;
 
 pub use envelope::{DecodeError, Envelope, SCHEMA_VERSION, new_trace_id};
-pub use id::{ItemId, canonicalize_url, item_id};
-pub use payload::{Alert, ArticleMsg, DeadLetter, EnrichedArticle, Enrichment, FeedHint, RawPage};
+pub use id::{ItemId, alert_id, canonicalize_url, item_id};
+pub use payload::{Alert, ArticleMsg, DeadLetter, EnrichedArticle, Enrichment, Entity, FeedHint, RawPage};
 pub use topics::{TopicKind, Topics};

@@ -105,19 +105,75 @@ pub struct Enrichment {
     pub content_hash: String,
     #[serde(default)]
     pub word_count: usize,
+    /// Id of the story: the item id of its first article. Articles on the
+    /// same event across sources share it.
+    #[serde(default)]
+    pub story_id: Option<String>,
+    /// Item id of the earlier article this one duplicates, if any.
+    #[serde(default)]
+    pub duplicate_of: Option<String>,
+    /// Why it is a duplicate: "url", "text" (same normalized text) or
+    /// "near" (near-identical body).
+    #[serde(default)]
+    pub duplicate_kind: Option<String>,
+    /// Places, organizations and people named in the title and text.
+    #[serde(default)]
+    pub entities: Vec<Entity>,
+    /// Dates the title and text mention: `YYYY-MM-DD`, or `--MM-DD` (ISO
+    /// 8601) when no year is given.
+    #[serde(default)]
+    pub dates_mentioned: Vec<String>,
+    /// Hashtags, underscores read as spaces.
+    #[serde(default)]
+    pub hashtags: Vec<String>,
 }
 
-/// `alerts`: one alert raised by a rule.
+/// One entity of an article.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Entity {
+    /// Normalized key (the gazetteer's canonical name).
+    pub key: String,
+    /// "LOC", "ORG" or "PER".
+    pub kind: String,
+    /// Surface forms as written in the article.
+    #[serde(default)]
+    pub surface: Vec<String>,
+    /// Times mentioned.
+    #[serde(default)]
+    pub count: usize,
+}
+
+/// `alerts`: a rule matched a story. One alert per (rule, story): the
+/// first matching article raises it, later ones update it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Alert {
+    /// Stable id of the (rule, story) alert: the same for its raise and
+    /// every update, so receivers can deduplicate.
+    #[serde(default)]
+    pub alert_id: String,
     pub rule: String,
+    /// "raised" (first matching article of the story) or "updated".
+    #[serde(default = "raised")]
+    pub event: String,
+    /// The article that matched.
     pub item_id: String,
     #[serde(default)]
     pub story_id: Option<String>,
     #[serde(default)]
     pub title: Option<String>,
     pub url: String,
+    #[serde(default)]
+    pub source_id: Option<String>,
+    #[serde(default)]
+    pub language: Option<String>,
+    /// Matching articles of the story so far, this one included.
+    #[serde(default)]
+    pub articles: u64,
     pub raised_at: DateTime<Utc>,
+}
+
+fn raised() -> String {
+    "raised".to_owned()
 }
 
 /// `dead-letters`: a message a stage could not process, with the reason.
