@@ -6,9 +6,10 @@
 //! `schema_migrations`; never edit one that has shipped, add the next.
 
 /// `(version, sqlite sql, postgres sql)`.
-pub const MIGRATIONS: &[(i64, &str, &str)] = &[(
-    1,
-    "CREATE TABLE articles (
+pub const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (
+        1,
+        "CREATE TABLE articles (
          id TEXT PRIMARY KEY,
          url TEXT NOT NULL,
          canonical_url TEXT NOT NULL,
@@ -30,7 +31,7 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[(
      CREATE INDEX articles_stored_at ON articles (stored_at);
      CREATE INDEX articles_content_hash ON articles (content_hash);
      CREATE INDEX articles_source ON articles (source);",
-    "CREATE TABLE articles (
+        "CREATE TABLE articles (
          id TEXT PRIMARY KEY,
          url TEXT NOT NULL,
          canonical_url TEXT NOT NULL,
@@ -52,7 +53,142 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[(
      CREATE INDEX articles_stored_at ON articles (stored_at);
      CREATE INDEX articles_content_hash ON articles (content_hash);
      CREATE INDEX articles_source ON articles (source);",
-)];
+    ),
+    (
+        2,
+        // Stories, entities, sources, alerts and full-text search. The FTS
+        // table is contentless (the text lives in `articles`) and keyed by
+        // the article's rowid; it holds the search form of title and text
+        // (newsflow_enrich::search::search_form: Arabic-aware).
+        "ALTER TABLE articles ADD COLUMN story_id TEXT;
+         ALTER TABLE articles ADD COLUMN duplicate_of TEXT;
+         ALTER TABLE articles ADD COLUMN duplicate_kind TEXT;
+         ALTER TABLE articles ADD COLUMN direction TEXT;
+         ALTER TABLE articles ADD COLUMN dates_mentioned TEXT NOT NULL DEFAULT '[]';
+         CREATE INDEX articles_story ON articles (story_id);
+         CREATE VIRTUAL TABLE articles_fts USING fts5(
+             title, body, content='', contentless_delete=1,
+             tokenize='unicode61 remove_diacritics 0');
+         CREATE TABLE stories (
+             id TEXT PRIMARY KEY,
+             title TEXT,
+             language TEXT,
+             articles INTEGER NOT NULL,
+             sources INTEGER NOT NULL,
+             first_seen TEXT NOT NULL,
+             last_seen TEXT NOT NULL);
+         CREATE INDEX stories_last_seen ON stories (last_seen);
+         CREATE TABLE entities (
+             item_id TEXT NOT NULL,
+             kind TEXT NOT NULL,
+             key TEXT NOT NULL,
+             surface TEXT NOT NULL,
+             mentions INTEGER NOT NULL,
+             PRIMARY KEY (item_id, kind, key));
+         CREATE INDEX entities_key ON entities (key, kind);
+         CREATE TABLE sources (
+             id TEXT PRIMARY KEY,
+             site_name TEXT,
+             articles INTEGER NOT NULL DEFAULT 0,
+             first_article_at TEXT,
+             last_article_at TEXT);
+         CREATE TABLE alert_rules (
+             name TEXT PRIMARY KEY,
+             definition TEXT NOT NULL,
+             origin TEXT NOT NULL,
+             updated_at TEXT NOT NULL);
+         CREATE TABLE alerts (
+             id TEXT PRIMARY KEY,
+             rule TEXT NOT NULL,
+             story_id TEXT NOT NULL,
+             first_item_id TEXT NOT NULL,
+             last_item_id TEXT NOT NULL,
+             title TEXT,
+             url TEXT NOT NULL,
+             articles INTEGER NOT NULL DEFAULT 1,
+             raised_at TEXT NOT NULL,
+             updated_at TEXT NOT NULL,
+             UNIQUE (rule, story_id));
+         CREATE INDEX alerts_raised_at ON alerts (raised_at);
+         CREATE TABLE alert_items (
+             rule TEXT NOT NULL,
+             item_id TEXT NOT NULL,
+             alert_id TEXT NOT NULL,
+             matched_at TEXT NOT NULL,
+             PRIMARY KEY (rule, item_id));
+         CREATE TABLE alert_deliveries (
+             alert_id TEXT NOT NULL,
+             target TEXT NOT NULL,
+             status TEXT NOT NULL,
+             attempts INTEGER NOT NULL,
+             last_error TEXT,
+             at TEXT NOT NULL,
+             PRIMARY KEY (alert_id, target));",
+        "ALTER TABLE articles ADD COLUMN story_id TEXT;
+         ALTER TABLE articles ADD COLUMN duplicate_of TEXT;
+         ALTER TABLE articles ADD COLUMN duplicate_kind TEXT;
+         ALTER TABLE articles ADD COLUMN direction TEXT;
+         ALTER TABLE articles ADD COLUMN dates_mentioned JSONB NOT NULL DEFAULT '[]';
+         ALTER TABLE articles ADD COLUMN search tsvector;
+         CREATE INDEX articles_story ON articles (story_id);
+         CREATE INDEX articles_search ON articles USING GIN (search);
+         CREATE TABLE stories (
+             id TEXT PRIMARY KEY,
+             title TEXT,
+             language TEXT,
+             articles BIGINT NOT NULL,
+             sources BIGINT NOT NULL,
+             first_seen TIMESTAMPTZ NOT NULL,
+             last_seen TIMESTAMPTZ NOT NULL);
+         CREATE INDEX stories_last_seen ON stories (last_seen);
+         CREATE TABLE entities (
+             item_id TEXT NOT NULL,
+             kind TEXT NOT NULL,
+             key TEXT NOT NULL,
+             surface TEXT NOT NULL,
+             mentions BIGINT NOT NULL,
+             PRIMARY KEY (item_id, kind, key));
+         CREATE INDEX entities_key ON entities (key, kind);
+         CREATE TABLE sources (
+             id TEXT PRIMARY KEY,
+             site_name TEXT,
+             articles BIGINT NOT NULL DEFAULT 0,
+             first_article_at TIMESTAMPTZ,
+             last_article_at TIMESTAMPTZ);
+         CREATE TABLE alert_rules (
+             name TEXT PRIMARY KEY,
+             definition JSONB NOT NULL,
+             origin TEXT NOT NULL,
+             updated_at TIMESTAMPTZ NOT NULL);
+         CREATE TABLE alerts (
+             id TEXT PRIMARY KEY,
+             rule TEXT NOT NULL,
+             story_id TEXT NOT NULL,
+             first_item_id TEXT NOT NULL,
+             last_item_id TEXT NOT NULL,
+             title TEXT,
+             url TEXT NOT NULL,
+             articles BIGINT NOT NULL DEFAULT 1,
+             raised_at TIMESTAMPTZ NOT NULL,
+             updated_at TIMESTAMPTZ NOT NULL,
+             UNIQUE (rule, story_id));
+         CREATE INDEX alerts_raised_at ON alerts (raised_at);
+         CREATE TABLE alert_items (
+             rule TEXT NOT NULL,
+             item_id TEXT NOT NULL,
+             alert_id TEXT NOT NULL,
+             matched_at TIMESTAMPTZ NOT NULL,
+             PRIMARY KEY (rule, item_id));
+         CREATE TABLE alert_deliveries (
+             alert_id TEXT NOT NULL,
+             target TEXT NOT NULL,
+             status TEXT NOT NULL,
+             attempts BIGINT NOT NULL,
+             last_error TEXT,
+             at TIMESTAMPTZ NOT NULL,
+             PRIMARY KEY (alert_id, target));",
+    ),
+];
 
 /// Columns written by an upsert, in order (`stored_at` is set on insert only).
 pub const UPSERT_COLUMNS: &[&str] = &[
