@@ -71,7 +71,7 @@ pub async fn scrape(cfg: &Config, producer: Producer, cancel: CancellationToken)
 }
 
 pub async fn enrich(cfg: &Config, producer: Producer, cancel: CancellationToken) -> Result<()> {
-    consume(cfg, EnrichStage, producer, cancel).await
+    consume(cfg, EnrichStage::default(), producer, cancel).await
 }
 
 pub async fn open_store(cfg: &Config) -> Result<Arc<Store>> {

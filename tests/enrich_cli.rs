@@ -143,7 +143,7 @@ fn enrich_writes_one_result_per_line() {
     assert_eq!(out[0]["enrichment"]["language"], "ar");
     assert_eq!(out[1]["article"]["published_at"], "2018-05-21T10:56:16+04:00");
     assert_eq!(out[1]["extra"]["dedup"]["url_key"], "https://a.test/2");
-    assert_eq!(out[1]["extra"]["dates_mentioned"][0], "--06-04");
+    assert_eq!(out[1]["enrichment"]["dates_mentioned"][0], "--06-04");
     assert_eq!(out[2]["line"], 3);
     assert_eq!((out[3]["line"].clone(), out[3]["error"].as_str()), (serde_json::json!(4), Some("article has no text")));
 }

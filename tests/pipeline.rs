@@ -57,6 +57,13 @@ async fn seed_newsroom_is_stored_once_and_new_items_follow() {
         rows.iter().map(|r| (r.canonical_url.clone(), r.title.clone().unwrap_or_default())).collect();
     assert_eq!(got, expected, "titles as published\n{}", run.tail());
     assert!(rows.iter().all(|r| r.language.as_deref() == Some("ar")), "{rows:?}");
+    // Two of the seeds report the same meeting: one story of two articles.
+    let conn = rusqlite::Connection::open(&db).expect("open the store");
+    let sizes: Vec<i64> = conn
+        .prepare("SELECT articles FROM stories ORDER BY articles DESC, id")
+        .and_then(|mut s| s.query_map([], |r| r.get(0))?.collect())
+        .expect("read stories");
+    assert_eq!(sizes, [2, 1, 1, 1], "the meeting's two reports form one story\n{}", run.tail());
 
     // Polling again stores no duplicates and rewrites nothing.
     tokio::time::sleep(Duration::from_secs(2 * POLL_SECS + 1)).await;

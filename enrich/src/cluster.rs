@@ -29,8 +29,9 @@
 //!
 //! Memory: per article a signature (512 bytes) and three index entries; per
 //! story at most [`CENTROID_TERMS`] weights. Stories idle for
-//! [`ClusterConfig::max_idle_articles`] arrivals are retired. The article
-//! index (URL, hash, bands) is not bounded yet.
+//! [`ClusterConfig::max_idle_articles`] arrivals are retired, and the article
+//! index (URL, hash, bands) keeps the latest `max_idle_articles` articles:
+//! when it grows a quarter beyond that, the oldest are dropped in one pass.
 
 use std::collections::{HashMap, HashSet};
 
@@ -109,6 +110,17 @@ pub enum DuplicateKind {
     Near,
 }
 
+impl DuplicateKind {
+    /// The wire form: "url", "text" or "near".
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DuplicateKind::Url => "url",
+            DuplicateKind::Text => "text",
+            DuplicateKind::Near => "near",
+        }
+    }
+}
+
 /// What [`Clusterer::push`] decided.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Assignment {
@@ -129,6 +141,9 @@ struct Indexed {
     id: String,
     signature: Signature,
     story: usize,
+    /// What [`Clusterer::push`] decided, returned again when the same id
+    /// is pushed again (a redelivered message).
+    decided: Assignment,
 }
 
 struct Story {
@@ -166,6 +181,11 @@ impl Clusterer {
         Clusterer { cfg, ..Default::default() }
     }
 
+    /// Articles in the duplicate index now.
+    pub fn indexed_articles(&self) -> usize {
+        self.articles.len()
+    }
+
     /// Number of stories started so far.
     pub fn story_count(&self) -> usize {
         self.stories.len()
@@ -173,6 +193,12 @@ impl Clusterer {
 
     /// Assign `article` to a duplicate and a story, then index it.
     pub fn push(&mut self, article: &ArticleRef<'_>) -> Assignment {
+        if let Some(&i) = self.by_url.get(article.url_key).filter(|_| !article.url_key.is_empty())
+            && self.articles[i].id == article.id
+        {
+            // Seen before under the same id: redelivery, not a duplicate.
+            return self.articles[i].decided.clone();
+        }
         self.arrivals += 1;
         let hash = content_hash(&normalize(article.text));
         let sig = signature(article.text);
@@ -193,20 +219,22 @@ impl Clusterer {
                 self.bands.entry(key).or_default().push(me);
             }
         }
-        self.articles.push(Indexed { id: article.id.to_owned(), signature: sig, story });
-        let s = &mut self.stories[story];
-        s.touched = self.arrivals;
-        if let Some(p) = article.published {
-            s.last_seen = Some(s.last_seen.map_or(p, |l| l.max(p)));
-        }
-        Assignment {
+        let decided = Assignment {
             duplicate_of: dup.as_ref().map(|(i, _, _)| self.articles[*i].id.clone()),
             duplicate_kind: dup.as_ref().map(|(_, k, _)| *k),
             duplicate_similarity: dup.map(|(_, _, s)| s),
             story_id: self.stories[story].id.clone(),
             story_similarity,
             content_hash: hash,
+        };
+        self.articles.push(Indexed { id: article.id.to_owned(), signature: sig, story, decided: decided.clone() });
+        self.compact_articles();
+        let s = &mut self.stories[story];
+        s.touched = self.arrivals;
+        if let Some(p) = article.published {
+            s.last_seen = Some(s.last_seen.map_or(p, |l| l.max(p)));
         }
+        decided
     }
 
     fn find_duplicate(
@@ -393,6 +421,32 @@ impl Clusterer {
                 }
             }
         }
+    }
+
+    /// Drop the oldest articles from the article index once it holds a
+    /// quarter more than [`ClusterConfig::max_idle_articles`] (amortized
+    /// O(1) per arrival).
+    fn compact_articles(&mut self) {
+        let keep = usize::try_from(self.cfg.max_idle_articles).unwrap_or(usize::MAX).max(1);
+        if self.articles.len() < keep.saturating_add(keep / 4).max(keep + 1) {
+            return;
+        }
+        let drop = self.articles.len() - keep;
+        self.articles.drain(..drop);
+        let shift = |i: &mut usize| -> bool {
+            if *i < drop {
+                false
+            } else {
+                *i -= drop;
+                true
+            }
+        };
+        self.by_url.retain(|_, i| shift(i));
+        self.by_hash.retain(|_, i| shift(i));
+        self.bands.retain(|_, list| {
+            list.retain_mut(|i| shift(i));
+            !list.is_empty()
+        });
     }
 
     /// Retire stories no article joined in the last

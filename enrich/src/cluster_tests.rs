@@ -36,7 +36,9 @@ fn finds_url_text_and_near_duplicates() {
     assert_eq!(first.duplicate_of, None);
     assert_eq!(first.story_id, "a");
 
-    let same_url = c.push(&art("a", "عنوان آخر", "نص آخر تماما بعد تحديث الصفحة"));
+    // The same URL under another id (ids are URL hashes in the pipeline, so
+    // there the same URL is a redelivery or an update, not a duplicate).
+    let same_url = c.push(&ArticleRef { id: "a2", ..art("a", "عنوان آخر", "نص آخر تماما بعد تحديث الصفحة") });
     assert_eq!((same_url.duplicate_of.as_deref(), same_url.duplicate_kind), (Some("a"), Some(DuplicateKind::Url)));
 
     let marks = MEETING.replace("اجتماعا", "اجتماعاً").replace("إيطاليا", "ايطاليا");
@@ -108,4 +110,26 @@ fn only_dates_near_publication_count_as_the_event_date() {
     assert!(!is_report_day(&d(None, 2, 6), published), "earlier statement");
     let new_year = chrono::NaiveDate::from_ymd_opt(2021, 1, 2).unwrap();
     assert!(is_report_day(&d(None, 12, 30), new_year));
+}
+
+#[test]
+fn redelivery_is_not_a_duplicate_and_the_index_stays_bounded() {
+    let mut c = Clusterer::new(ClusterConfig { max_idle_articles: 8, ..Default::default() });
+    let text = |i: usize| format!("Article number {i} reports a distinct event with its own words {i} and more {i}");
+    let urls: Vec<String> = (0..40).map(|i| format!("https://example.com/{i}")).collect();
+    let texts: Vec<String> = (0..40).map(text).collect();
+    let first = c.push(&ArticleRef { id: "a0", url_key: &urls[0], text: &texts[0], ..Default::default() });
+    let again = c.push(&ArticleRef { id: "a0", url_key: &urls[0], text: &texts[0], ..Default::default() });
+    assert_eq!(first, again);
+    assert_eq!(again.duplicate_of, None);
+    let other = c.push(&ArticleRef { id: "b0", url_key: &urls[0], text: &texts[0], ..Default::default() });
+    assert_eq!(other.duplicate_of.as_deref(), Some("a0"));
+    for i in 1..40 {
+        let id = format!("a{i}");
+        c.push(&ArticleRef { id: &id, url_key: &urls[i], text: &texts[i], ..Default::default() });
+    }
+    assert!(c.indexed_articles() <= 10, "{}", c.indexed_articles());
+    // The latest articles are still found.
+    let late = c.push(&ArticleRef { id: "z", url_key: &urls[39], text: &texts[39], ..Default::default() });
+    assert_eq!(late.duplicate_of.as_deref(), Some("a39"));
 }

@@ -23,6 +23,17 @@ pub enum Kind {
     Per,
 }
 
+impl Kind {
+    /// The wire form: "LOC", "ORG" or "PER".
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Loc => "LOC",
+            Kind::Org => "ORG",
+            Kind::Per => "PER",
+        }
+    }
+}
+
 /// One match: token span `[start, end)` over the whitespace tokens of the
 /// input, the kind and the normalized key of the gazetteer entry.
 #[derive(Debug, Clone, PartialEq, Eq)]

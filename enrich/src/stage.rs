@@ -2,23 +2,52 @@
 
 use async_trait::async_trait;
 use newsflow_kafka::{Incoming, Outgoing, Stage, StageError};
-use newsflow_wire::{ArticleMsg, EnrichedArticle, Enrichment, Envelope, TopicKind};
+use std::sync::Mutex;
+
+use newsflow_wire::{ArticleMsg, EnrichedArticle, Enrichment, Entity, Envelope, TopicKind};
 use sha2::{Digest, Sha256};
 
+use crate::cluster::{ArticleRef, ClusterConfig, Clusterer};
 use crate::language::detect;
 use crate::normalize::normalize;
 
-/// What the enricher adds (pure, no IO).
+/// What the enricher adds that needs no memory of other articles (pure,
+/// no IO): language, content hash, size, entities, mentioned dates,
+/// hashtags. [`EnrichStage`] adds the story and duplicate fields.
 pub fn enrich(article: &ArticleMsg) -> Enrichment {
     let detected = detect(&article.text, article.language.as_deref());
     let key = normalize(&article.text);
+    let extra = crate::keys::extra(article);
     Enrichment {
         language: detected.language.or_else(|| article.language.clone()),
         language_confidence: detected.confidence,
         script: detected.script,
         content_hash: content_hash(&key),
         word_count: key.split(' ').filter(|w| !w.is_empty()).count(),
+        entities: extra
+            .entities
+            .into_iter()
+            .map(|e| Entity { key: e.key, kind: e.kind.as_str().to_owned(), surface: e.surface, count: e.count })
+            .collect(),
+        dates_mentioned: extra.dates_mentioned,
+        hashtags: extra.hashtags,
+        ..Default::default()
     }
+}
+
+/// Story and duplicate fields of `enrichment`, from the clusterer.
+fn place(clusterer: &Mutex<Clusterer>, id: &str, article: &ArticleMsg, enrichment: &mut Enrichment) {
+    let url_key = if article.canonical_url.is_empty() { &article.url } else { &article.canonical_url };
+    let assignment = clusterer.lock().unwrap_or_else(|p| p.into_inner()).push(&ArticleRef {
+        id,
+        url_key,
+        title: article.title.as_deref(),
+        text: &article.text,
+        published: article.published_at,
+    });
+    enrichment.story_id = Some(assignment.story_id);
+    enrichment.duplicate_of = assignment.duplicate_of;
+    enrichment.duplicate_kind = assignment.duplicate_kind.map(|k| k.as_str().to_owned());
 }
 
 /// Hex SHA-256 of already-normalized text: the exact-duplicate key.
@@ -26,7 +55,18 @@ pub fn content_hash(normalized: &str) -> String {
     Sha256::digest(normalized.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
 }
 
-pub struct EnrichStage;
+/// The enricher stage. One clusterer per process: an instance sees the
+/// articles of the partitions it owns (see ARCHITECTURE.md).
+#[derive(Default)]
+pub struct EnrichStage {
+    clusterer: Mutex<Clusterer>,
+}
+
+impl EnrichStage {
+    pub fn new(cfg: ClusterConfig) -> Self {
+        Self { clusterer: Mutex::new(Clusterer::new(cfg)) }
+    }
+}
 
 #[async_trait]
 impl Stage for EnrichStage {
@@ -43,7 +83,8 @@ impl Stage for EnrichStage {
         if env.payload.text.trim().is_empty() {
             return Err(StageError::Permanent("article has no text".into()));
         }
-        let enrichment = enrich(&env.payload);
+        let mut enrichment = enrich(&env.payload);
+        place(&self.clusterer, &env.id, &env.payload, &mut enrichment);
         let out = env.follow(EnrichedArticle { article: env.payload.clone(), enrichment });
         Ok(vec![Outgoing::envelope(TopicKind::Enriched, &out)])
     }

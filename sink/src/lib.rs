@@ -19,6 +19,6 @@ pub mod sqlite;
 pub mod stage;
 pub mod store;
 
-pub use row::ArticleRow;
+pub use row::{ArticleRow, EntityRow};
 pub use stage::SinkStage;
 pub use store::{SinkError, Store, StoredSummary};

@@ -4,7 +4,7 @@
 //! the rows of a failed batch are reported unavailable and retried by the
 //! stage, so nothing is lost while the database is down.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use tokio::sync::mpsc;
@@ -73,24 +73,56 @@ fn upsert_sql() -> String {
         "word_count" => "int8",
         _ => "text",
     };
+    let n = UPSERT_COLUMNS.len();
     let arrays = UPSERT_COLUMNS
         .iter()
         .enumerate()
         .map(|(i, c)| format!("${}::{}[]", i + 1, pg_type(c)))
+        .chain([format!("${}::text[]", n + 1), format!("${}::text[]", n + 2)])
         .collect::<Vec<_>>()
         .join(", ");
     let select = UPSERT_COLUMNS
         .iter()
-        .map(|c| if *c == "authors" { "u.authors::jsonb".to_owned() } else { format!("u.{c}") })
+        .map(|c| match *c {
+            "authors" | "dates_mentioned" => format!("u.{c}::jsonb"),
+            _ => format!("u.{c}"),
+        })
         .collect::<Vec<_>>()
         .join(", ");
     format!(
-        "INSERT INTO articles ({cols}, stored_at, updated_at)
-         SELECT {select}, now(), now() FROM UNNEST({arrays}) AS u({cols})
-         ON CONFLICT (id) DO UPDATE SET {}",
+        "INSERT INTO articles ({cols}, search, stored_at, updated_at)
+         SELECT {select},
+                setweight(to_tsvector('simple', u.search_title), 'A') || to_tsvector('simple', u.search_body),
+                now(), now()
+         FROM UNNEST({arrays}) AS u({cols}, search_title, search_body)
+         ON CONFLICT (id) DO UPDATE SET {}, search = excluded.search
+         RETURNING id, (xmax = 0) AS inserted",
         update_set()
     )
 }
+
+/// Recompute the rows of the stories in `$1` from their articles.
+const STORIES_SQL: &str = "INSERT INTO stories (id, title, language, articles, sources, first_seen, last_seen)
+     SELECT a.story_id,
+            (array_agg(a.title ORDER BY a.id = a.story_id DESC, a.stored_at, a.id))[1],
+            (array_agg(a.language ORDER BY a.id = a.story_id DESC, a.stored_at, a.id))[1],
+            COUNT(*), COUNT(DISTINCT a.source), MIN(a.stored_at), MAX(a.stored_at)
+     FROM articles a WHERE a.story_id = ANY($1) GROUP BY a.story_id
+     ON CONFLICT (id) DO UPDATE SET title = excluded.title, language = excluded.language,
+         articles = excluded.articles, sources = excluded.sources,
+         first_seen = excluded.first_seen, last_seen = excluded.last_seen";
+
+/// Count newly stored articles per source (`$1` sources, `$2` site names).
+const SOURCES_SQL: &str = "INSERT INTO sources (id, site_name, articles, first_article_at, last_article_at)
+     SELECT u.id, MAX(u.site_name), COUNT(*), now(), now() FROM UNNEST($1::text[], $2::text[]) AS u(id, site_name)
+     GROUP BY u.id
+     ON CONFLICT (id) DO UPDATE SET articles = sources.articles + excluded.articles,
+         last_article_at = excluded.last_article_at,
+         site_name = COALESCE(excluded.site_name, sources.site_name)";
+
+const ENTITIES_SQL: &str = "INSERT INTO entities (item_id, kind, key, surface, mentions)
+     SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::int8[])
+     ON CONFLICT DO NOTHING";
 
 fn classify(e: &tokio_postgres::Error) -> WriteError {
     let unavailable = e.is_closed()
@@ -106,7 +138,7 @@ fn classify(e: &tokio_postgres::Error) -> WriteError {
     if unavailable { WriteError::Unavailable(e.to_string()) } else { WriteError::Rejected(e.to_string()) }
 }
 
-async fn write_rows(client: &Client, sql: &str, rows: &[&ArticleRow]) -> Result<(), WriteError> {
+async fn write_rows(client: &mut Client, sql: &str, rows: &[&ArticleRow]) -> Result<(), WriteError> {
     // One statement cannot update the same row twice: keep the last copy.
     let mut last: HashMap<&str, usize> = HashMap::new();
     for (i, r) in rows.iter().enumerate() {
@@ -115,6 +147,7 @@ async fn write_rows(client: &Client, sql: &str, rows: &[&ArticleRow]) -> Result<
     let rows: Vec<&ArticleRow> =
         rows.iter().enumerate().filter(|(i, r)| last[r.id.as_str()] == *i).map(|(_, r)| *r).collect();
     let text = |f: &dyn Fn(&ArticleRow) -> Option<String>| rows.iter().map(|r| f(r)).collect::<Vec<Option<String>>>();
+    let json = |v: &[String]| Some(serde_json::to_string(v).unwrap_or_else(|_| "[]".into()));
     let ids = text(&|r| Some(r.id.clone()));
     let urls = text(&|r| Some(r.url.clone()));
     let canon = text(&|r| Some(r.canonical_url.clone()));
@@ -123,7 +156,7 @@ async fn write_rows(client: &Client, sql: &str, rows: &[&ArticleRow]) -> Result<
     let langs = text(&|r| r.language.clone());
     let published: Vec<Option<DateTime<Utc>>> = rows.iter().map(|r| r.published_at).collect();
     let sources = text(&|r| Some(r.source.clone()));
-    let authors = text(&|r| Some(serde_json::to_string(&r.authors).unwrap_or_else(|_| "[]".into())));
+    let authors = text(&|r| json(&r.authors));
     let descs = text(&|r| r.description.clone());
     let sites = text(&|r| r.site_name.clone());
     let images = text(&|r| r.top_image.clone());
@@ -131,17 +164,74 @@ async fn write_rows(client: &Client, sql: &str, rows: &[&ArticleRow]) -> Result<
     let words: Vec<i64> = rows.iter().map(|r| r.word_count).collect();
     let traces = text(&|r| Some(r.trace_id.clone()));
     let fetched: Vec<Option<DateTime<Utc>>> = rows.iter().map(|r| r.fetched_at).collect();
-    client
-        .execute(
+    let story_ids = text(&|r| r.story_id.clone());
+    let dup_of = text(&|r| r.duplicate_of.clone());
+    let dup_kind = text(&|r| r.duplicate_kind.clone());
+    let dirs = text(&|r| r.direction.clone());
+    let dates = text(&|r| json(&r.dates_mentioned));
+    let search_titles = text(&|r| Some(r.search_title.clone()));
+    let search_bodies = text(&|r| Some(r.search_body.clone()));
+    let fail = |e: tokio_postgres::Error| classify(&e);
+
+    let tx = client.transaction().await.map_err(fail)?;
+    // Story ids before this write, so a story an article leaves is recounted.
+    let mut stories: BTreeSet<String> = tx
+        .query("SELECT story_id FROM articles WHERE id = ANY($1) AND story_id IS NOT NULL", &[&ids])
+        .await
+        .map_err(fail)?
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    stories.extend(rows.iter().filter_map(|r| r.story_id.clone()));
+    let upserted = tx
+        .query(
             sql,
             &[
                 &ids, &urls, &canon, &titles, &texts, &langs, &published, &sources, &authors, &descs, &sites, &images,
-                &hashes, &words, &traces, &fetched,
+                &hashes, &words, &traces, &fetched, &story_ids, &dup_of, &dup_kind, &dirs, &dates, &search_titles,
+                &search_bodies,
             ],
         )
         .await
-        .map(|_| ())
-        .map_err(|e| classify(&e))
+        .map_err(fail)?;
+    let inserted: HashSet<String> =
+        upserted.iter().filter(|r| r.get::<_, bool>(1)).map(|r| r.get::<_, String>(0)).collect();
+
+    tx.execute("DELETE FROM entities WHERE item_id = ANY($1)", &[&ids]).await.map_err(fail)?;
+    let mut e_ids = Vec::new();
+    let mut e_kinds = Vec::new();
+    let mut e_keys = Vec::new();
+    let mut e_surfaces = Vec::new();
+    let mut e_mentions: Vec<i64> = Vec::new();
+    for r in &rows {
+        for e in &r.entities {
+            e_ids.push(r.id.clone());
+            e_kinds.push(e.kind.clone());
+            e_keys.push(e.key.clone());
+            e_surfaces.push(e.surface.clone());
+            e_mentions.push(e.mentions);
+        }
+    }
+    if !e_ids.is_empty() {
+        tx.execute(ENTITIES_SQL, &[&e_ids, &e_kinds, &e_keys, &e_surfaces, &e_mentions]).await.map_err(fail)?;
+    }
+    let new_rows: Vec<&&ArticleRow> = rows.iter().filter(|r| inserted.contains(&r.id)).collect();
+    if !new_rows.is_empty() {
+        let src: Vec<String> = new_rows.iter().map(|r| r.source.clone()).collect();
+        let site: Vec<Option<String>> = new_rows.iter().map(|r| r.site_name.clone()).collect();
+        tx.execute(SOURCES_SQL, &[&src, &site]).await.map_err(fail)?;
+    }
+    if !stories.is_empty() {
+        let stories: Vec<String> = stories.into_iter().collect();
+        tx.execute(STORIES_SQL, &[&stories]).await.map_err(fail)?;
+        tx.execute(
+            "DELETE FROM stories s WHERE s.id = ANY($1) AND NOT EXISTS (SELECT 1 FROM articles a WHERE a.story_id = s.id)",
+            &[&stories],
+        )
+        .await
+        .map_err(fail)?;
+    }
+    tx.commit().await.map_err(fail)
 }
 
 async fn writer_loop(url: String, mut rx: mpsc::Receiver<Job>, mut client: Option<Client>) {
@@ -159,7 +249,7 @@ async fn writer_loop(url: String, mut rx: mpsc::Receiver<Job>, mut client: Optio
                 }
             };
         }
-        let Some(c) = client.as_ref() else { continue };
+        let Some(c) = client.as_mut() else { continue };
         let rows: Vec<&ArticleRow> = jobs.iter().map(|j| &j.row).collect();
         let started = std::time::Instant::now();
         let result = write_rows(c, &sql, &rows).await;
@@ -194,6 +284,11 @@ impl PgStore {
         let (batcher, rx) = Batcher::channel();
         tokio::spawn(writer_loop(url.to_owned(), rx, Some(client)));
         Ok(Self { batcher, url: url.to_owned() })
+    }
+
+    /// The database URL (other parts of the sink open their own connections).
+    pub(crate) fn url(&self) -> &str {
+        &self.url
     }
 
     pub async fn summary(&self, latest: usize) -> Result<StoredSummary, SinkError> {

@@ -1,10 +1,11 @@
 //! The stored shape of an article.
 
 use chrono::{DateTime, Utc};
+use newsflow_enrich::search::search_form;
 use newsflow_wire::{EnrichedArticle, Envelope};
 
 /// One row of the `articles` table.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct ArticleRow {
     pub id: String,
     pub url: String,
@@ -22,6 +23,29 @@ pub struct ArticleRow {
     pub word_count: i64,
     pub trace_id: String,
     pub fetched_at: Option<DateTime<Utc>>,
+    /// Item id of the story's first article.
+    pub story_id: Option<String>,
+    pub duplicate_of: Option<String>,
+    pub duplicate_kind: Option<String>,
+    /// "rtl" or "ltr", as the extractor found it.
+    pub direction: Option<String>,
+    pub dates_mentioned: Vec<String>,
+    pub entities: Vec<EntityRow>,
+    /// The search form (newsflow_enrich::search::search_form) of the title
+    /// and of the text: what full-text search indexes.
+    pub search_title: String,
+    pub search_body: String,
+}
+
+/// One row of the `entities` table (the item id is the article's).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct EntityRow {
+    /// "LOC", "ORG" or "PER".
+    pub kind: String,
+    pub key: String,
+    /// Surface forms, joined by " | ".
+    pub surface: String,
+    pub mentions: i64,
 }
 
 /// PostgreSQL rejects NUL in text; no reader misses it.
@@ -54,6 +78,23 @@ impl From<&Envelope<EnrichedArticle>> for ArticleRow {
             word_count: e.word_count as i64,
             trace_id: env.trace_id.clone(),
             fetched_at: a.fetched_at,
+            story_id: e.story_id.as_deref().map(clean),
+            duplicate_of: e.duplicate_of.as_deref().map(clean),
+            duplicate_kind: e.duplicate_kind.as_deref().map(clean),
+            direction: clean_opt(&a.direction),
+            dates_mentioned: e.dates_mentioned.iter().map(|d| clean(d)).collect(),
+            entities: e
+                .entities
+                .iter()
+                .map(|x| EntityRow {
+                    kind: clean(&x.kind),
+                    key: clean(&x.key),
+                    surface: clean(&x.surface.join(" | ")),
+                    mentions: x.count as i64,
+                })
+                .collect(),
+            search_title: search_form(a.title.as_deref().unwrap_or("")),
+            search_body: search_form(&a.text),
         }
     }
 }

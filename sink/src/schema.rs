@@ -208,6 +208,11 @@ pub const UPSERT_COLUMNS: &[&str] = &[
     "word_count",
     "trace_id",
     "fetched_at",
+    "story_id",
+    "duplicate_of",
+    "duplicate_kind",
+    "direction",
+    "dates_mentioned",
 ];
 
 /// The `DO UPDATE SET` list: every written column but the key.

@@ -3,10 +3,11 @@
 //! commits (WAL + `synchronous=NORMAL` can lose the last commits only on a
 //! power loss).
 
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use rusqlite::{Connection, params_from_iter};
+use rusqlite::{Connection, OptionalExtension, params_from_iter};
 use tokio::sync::mpsc;
 use tracing::{error, info};
 
@@ -60,51 +61,118 @@ fn upsert_sql() -> String {
     let marks = (1..=UPSERT_COLUMNS.len() + 2).map(|i| format!("?{i}")).collect::<Vec<_>>().join(", ");
     format!(
         "INSERT INTO articles ({cols}, stored_at, updated_at) VALUES ({marks})
-         ON CONFLICT(id) DO UPDATE SET {}",
+         ON CONFLICT(id) DO UPDATE SET {} RETURNING rowid",
         update_set()
     )
 }
 
-fn write_rows(conn: &mut Connection, sql: &str, rows: &[&ArticleRow]) -> Result<(), WriteError> {
-    let map = |e: rusqlite::Error| match e.sqlite_error_code() {
+fn classify(e: rusqlite::Error) -> WriteError {
+    match e.sqlite_error_code() {
         Some(
-            rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked | rusqlite::ErrorCode::DiskFull,
-        )
-        | Some(rusqlite::ErrorCode::CannotOpen | rusqlite::ErrorCode::SystemIoFailure) => {
-            WriteError::Unavailable(e.to_string())
-        }
+            rusqlite::ErrorCode::DatabaseBusy
+            | rusqlite::ErrorCode::DatabaseLocked
+            | rusqlite::ErrorCode::DiskFull
+            | rusqlite::ErrorCode::CannotOpen
+            | rusqlite::ErrorCode::SystemIoFailure,
+        ) => WriteError::Unavailable(e.to_string()),
         _ => WriteError::Rejected(e.to_string()),
-    };
+    }
+}
+
+/// Recompute a story's row from its articles (idempotent).
+const STORY_SQL: &str = "INSERT INTO stories (id, title, language, articles, sources, first_seen, last_seen)
+     SELECT ?1,
+            (SELECT title FROM articles WHERE story_id = ?1 ORDER BY id = ?1 DESC, stored_at, id LIMIT 1),
+            (SELECT language FROM articles WHERE story_id = ?1 ORDER BY id = ?1 DESC, stored_at, id LIMIT 1),
+            COUNT(*), COUNT(DISTINCT source), MIN(stored_at), MAX(stored_at)
+     FROM articles WHERE story_id = ?1 HAVING COUNT(*) > 0
+     ON CONFLICT(id) DO UPDATE SET title = excluded.title, language = excluded.language,
+         articles = excluded.articles, sources = excluded.sources,
+         first_seen = excluded.first_seen, last_seen = excluded.last_seen";
+
+/// Count a newly stored article for its source.
+const SOURCE_SQL: &str = "INSERT INTO sources (id, site_name, articles, first_article_at, last_article_at)
+     VALUES (?1, ?2, 1, ?3, ?3)
+     ON CONFLICT(id) DO UPDATE SET articles = articles + 1, last_article_at = excluded.last_article_at,
+         site_name = COALESCE(excluded.site_name, sources.site_name)";
+
+fn row_values(r: &ArticleRow, now: &str) -> Vec<Option<String>> {
+    let json = |v: &[String]| serde_json::to_string(v).unwrap_or_else(|_| "[]".into());
+    vec![
+        Some(r.id.clone()),
+        Some(r.url.clone()),
+        Some(r.canonical_url.clone()),
+        r.title.clone(),
+        Some(r.text.clone()),
+        r.language.clone(),
+        r.published_at.as_ref().map(ts),
+        Some(r.source.clone()),
+        Some(json(&r.authors)),
+        r.description.clone(),
+        r.site_name.clone(),
+        r.top_image.clone(),
+        Some(r.content_hash.clone()),
+        Some(r.word_count.to_string()),
+        Some(r.trace_id.clone()),
+        r.fetched_at.as_ref().map(ts),
+        r.story_id.clone(),
+        r.duplicate_of.clone(),
+        r.duplicate_kind.clone(),
+        r.direction.clone(),
+        Some(json(&r.dates_mentioned)),
+        Some(now.to_owned()),
+        Some(now.to_owned()),
+    ]
+}
+
+/// Upsert `rows` with their search entries, entities, story and source
+/// counts, in one transaction.
+fn write_rows(conn: &mut Connection, sql: &str, rows: &[&ArticleRow]) -> Result<(), WriteError> {
     let now = ts(&Utc::now());
-    let tx = conn.transaction().map_err(map)?;
+    // IMMEDIATE: the transaction reads before it writes, and a deferred one
+    // could not wait for the write lock (SQLITE_BUSY at once).
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).map_err(classify)?;
+    let mut stories: BTreeSet<String> = BTreeSet::new();
     {
-        let mut stmt = tx.prepare_cached(sql).map_err(map)?;
+        let mut before = tx.prepare_cached("SELECT story_id FROM articles WHERE id = ?1").map_err(classify)?;
+        let mut upsert = tx.prepare_cached(sql).map_err(classify)?;
+        let mut fts =
+            tx.prepare_cached("INSERT OR REPLACE INTO articles_fts (rowid, title, body) VALUES (?1, ?2, ?3)").map_err(classify)?;
+        let mut drop_entities = tx.prepare_cached("DELETE FROM entities WHERE item_id = ?1").map_err(classify)?;
+        let mut entity = tx
+            .prepare_cached(
+                "INSERT OR REPLACE INTO entities (item_id, kind, key, surface, mentions) VALUES (?1, ?2, ?3, ?4, ?5)",
+            )
+            .map_err(classify)?;
+        let mut source = tx.prepare_cached(SOURCE_SQL).map_err(classify)?;
         for r in rows {
-            let authors = serde_json::to_string(&r.authors).unwrap_or_else(|_| "[]".into());
-            let values: Vec<Option<String>> = vec![
-                Some(r.id.clone()),
-                Some(r.url.clone()),
-                Some(r.canonical_url.clone()),
-                r.title.clone(),
-                Some(r.text.clone()),
-                r.language.clone(),
-                r.published_at.as_ref().map(ts),
-                Some(r.source.clone()),
-                Some(authors),
-                r.description.clone(),
-                r.site_name.clone(),
-                r.top_image.clone(),
-                Some(r.content_hash.clone()),
-                Some(r.word_count.to_string()),
-                Some(r.trace_id.clone()),
-                r.fetched_at.as_ref().map(ts),
-                Some(now.clone()),
-                Some(now.clone()),
-            ];
-            stmt.execute(params_from_iter(values)).map_err(map)?;
+            let earlier: Option<Option<String>> =
+                before.query_row([&r.id], |row| row.get(0)).optional().map_err(classify)?;
+            let rowid: i64 =
+                upsert.query_row(params_from_iter(row_values(r, &now)), |row| row.get(0)).map_err(classify)?;
+            fts.execute(rusqlite::params![rowid, r.search_title, r.search_body]).map_err(classify)?;
+            drop_entities.execute([&r.id]).map_err(classify)?;
+            for e in &r.entities {
+                entity.execute(rusqlite::params![r.id, e.kind, e.key, e.surface, e.mentions]).map_err(classify)?;
+            }
+            match earlier {
+                None => {
+                    source.execute(rusqlite::params![r.source, r.site_name, now]).map_err(classify)?;
+                }
+                Some(old) => stories.extend(old),
+            }
+            stories.extend(r.story_id.clone());
+        }
+        let mut story = tx.prepare_cached(STORY_SQL).map_err(classify)?;
+        let mut drop_story = tx
+            .prepare_cached("DELETE FROM stories WHERE id = ?1 AND NOT EXISTS (SELECT 1 FROM articles WHERE story_id = ?1)")
+            .map_err(classify)?;
+        for id in &stories {
+            story.execute([id]).map_err(classify)?;
+            drop_story.execute([id]).map_err(classify)?;
         }
     }
-    tx.commit().map_err(map)
+    tx.commit().map_err(classify)
 }
 
 fn writer_loop(mut conn: Connection, mut rx: mpsc::Receiver<Job>) {

@@ -43,7 +43,58 @@ on_both_engines!(
     a_bad_row_does_not_block_the_batch,
     migrations_apply_once,
     arabic_text_round_trips_exactly,
+    stories_entities_sources_and_search_follow_the_articles,
 );
+
+async fn stories_entities_sources_and_search_follow_the_articles(url: &str) {
+    let store = open(url).await;
+    let mut a1 = story_row("a1", "a1", "wire-a", "اجتماع التحالف في روما", "والاجتماعُ عُقد في روما يوم الخميس");
+    a1.entities = vec![newsflow_sink::EntityRow {
+        kind: "LOC".into(),
+        key: "روما".into(),
+        surface: "روما".into(),
+        mentions: 2,
+    }];
+    let a2 = story_row("a2", "a1", "wire-b", "التحالف يجتمع", "اجتماع التحالف الدولي");
+    let b1 = story_row("b1", "b1", "wire-a", "Markets rally", "Stocks rose in Tokyo");
+    for r in [&a1, &a2, &b1, &a1] {
+        store.write(r.clone()).await.expect("write");
+    }
+    let stories = "SELECT id || ':' || CAST(articles AS TEXT) || ':' || CAST(sources AS TEXT) || ':' || title
+                   FROM stories ORDER BY id";
+    assert_eq!(
+        texts(url, stories, None).await,
+        ["a1:2:2:اجتماع التحالف في روما", "b1:1:1:Markets rally"],
+        "one row per story, counted once per article even when an article is written twice"
+    );
+    let sources = "SELECT id || ':' || CAST(articles AS TEXT) FROM sources ORDER BY id";
+    assert_eq!(texts(url, sources, None).await, ["wire-a:2", "wire-b:1"], "sources count new articles only");
+    let entities = "SELECT item_id || ':' || kind || ':' || key || ':' || CAST(mentions AS TEXT) FROM entities";
+    assert_eq!(texts(url, entities, None).await, ["a1:LOC:روما:2"]);
+
+    // An article that moves to another story leaves the first one recounted.
+    store.write(story_row("a2", "c1", "wire-b", "التحالف يجتمع", "نص جديد عن الطقس")).await.expect("move a2");
+    assert_eq!(
+        texts(url, stories, None).await,
+        ["a1:1:1:اجتماع التحالف في روما", "b1:1:1:Markets rally", "c1:1:1:التحالف يجتمع"]
+    );
+
+    // Full-text search over the search form: "الاجتماع" finds "والاجتماعُ";
+    // a rewritten article is found by its new text only.
+    let sqlite_search = "SELECT a.id FROM articles_fts JOIN articles a ON a.rowid = articles_fts.rowid
+                         WHERE articles_fts MATCH ?1 ORDER BY a.id";
+    let pg_search = "SELECT id FROM articles WHERE search @@ to_tsquery('simple', $1) ORDER BY id";
+    let search = |q: &str| {
+        let q = newsflow_enrich::search::search_word(q).expect("a searchable word");
+        (sqlite_search.replace("?1", &format!("'{q}'")), pg_search.replace("$1", &format!("'{q}'")))
+    };
+    let (s, p) = search("الاجتماع");
+    assert_eq!(texts(url, &s, Some(&p)).await, ["a1"], "the old text of a2 is no longer indexed");
+    let (s, p) = search("الطقس");
+    assert_eq!(texts(url, &s, Some(&p)).await, ["a2"]);
+    let (s, p) = search("tokyo");
+    assert_eq!(texts(url, &s, Some(&p)).await, ["b1"]);
+}
 
 async fn the_same_item_twice_is_one_row(url: &str) {
     let store = open(url).await;
@@ -266,7 +317,21 @@ fn row(id: &str, title: &str) -> ArticleRow {
         word_count: 4,
         trace_id: format!("trace-{id}"),
         fetched_at: Some(Utc::now()),
+        story_id: Some(id.to_owned()),
+        search_title: newsflow_enrich::search::search_form(title),
+        search_body: newsflow_enrich::search::search_form(&format!("The body of {id}.")),
+        ..Default::default()
     }
+}
+
+/// A row of `story` from `source` with `text`.
+fn story_row(id: &str, story: &str, source: &str, title: &str, text: &str) -> ArticleRow {
+    let mut r = row(id, title);
+    r.story_id = Some(story.to_owned());
+    r.source = source.to_owned();
+    r.text = text.to_owned();
+    r.search_body = newsflow_enrich::search::search_form(text);
+    r
 }
 
 /// The `enriched` message a row comes from, as the sink stage consumes it.

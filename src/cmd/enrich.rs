@@ -4,8 +4,8 @@
 //! extract` (`published` instead of `published_at`, no `source_id`), or raw
 //! feed records (`published_raw` in any form `parse_date` reads). Output per
 //! line: `{"article": …, "enrichment": …, "extra": …}` where `extra` holds
-//! what the wire `Enrichment` does not carry yet (dedup keys, mentioned
-//! dates). A bad line (not JSON, not an object, no text) yields `{"line": N,
+//! what the wire `Enrichment` does not carry (dedup keys, @mentions). Story
+//! and duplicate fields need the other articles: see `newsflow cluster`. A bad line (not JSON, not an object, no text) yields `{"line": N,
 //! "error": "…"}` and the rest continues.
 
 use std::path::Path;
@@ -56,7 +56,8 @@ fn enrich_one(obj: Map<String, Value>) -> Result<Value, String> {
     let extra = newsflow_enrich::keys::extra(&article);
     let mut value = serde_json::to_value(EnrichedArticle { article, enrichment }).map_err(|e| e.to_string())?;
     if let Value::Object(o) = &mut value {
-        o.insert("extra".into(), serde_json::to_value(extra).map_err(|e| e.to_string())?);
+        let extra = serde_json::json!({ "dedup": extra.dedup, "mentions": extra.mentions });
+        o.insert("extra".into(), extra);
     }
     Ok(value)
 }
