@@ -76,6 +76,19 @@ async fn seed_newsroom_is_stored_once_and_new_items_follow() {
         .await;
     eprintln!("6th article stored {:?} after publication (poll interval {POLL_SECS} s)", published.elapsed());
 
+    // Consumer lag is exported per stage and partition, and drains to zero.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let text = reqwest::get(format!("http://{metrics}/metrics")).await.unwrap().text().await.unwrap();
+        let sink_lag: Vec<&str> =
+            text.lines().filter(|l| l.starts_with("newsflow_consumer_lag{") && l.contains("stage=\"sink\"")).collect();
+        if !sink_lag.is_empty() && sink_lag.iter().all(|l| l.ends_with(" 0")) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "no zero sink lag within 30 s: {sink_lag:?}");
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+
     // Graceful shutdown, then a restart reprocesses nothing.
     assert!(run.terminate().success(), "clean exit on SIGTERM\n{}", run.tail());
     let before = sqlite_rows(&db);

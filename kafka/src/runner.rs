@@ -21,7 +21,7 @@ use chrono::Utc;
 use futures::stream::FuturesOrdered;
 use futures::{FutureExt, StreamExt};
 use newsflow_wire::{DeadLetter, Envelope, TopicKind, Topics};
-use rdkafka::ClientContext;
+use rdkafka::{ClientContext, Statistics};
 use rdkafka::consumer::{CommitMode, Consumer, ConsumerContext, Rebalance, StreamConsumer};
 use rdkafka::message::Message;
 use tokio::task::JoinHandle;
@@ -91,9 +91,28 @@ enum Outcome {
 
 struct LogContext {
     stage: &'static str,
+    group: String,
 }
 
-impl ClientContext for LogContext {}
+impl ClientContext for LogContext {
+    /// librdkafka's statistics (every `statistics.interval.ms`): export the
+    /// consumer lag of each assigned partition (high watermark minus the
+    /// offset stored after the downstream write was acknowledged).
+    fn stats(&self, statistics: Statistics) {
+        for (topic, t) in &statistics.topics {
+            for (partition, p) in &t.partitions {
+                // -1 is librdkafka's "internal unassigned" partition; a lag of
+                // -1 means not known yet (partition not assigned here).
+                if *partition < 0 || p.consumer_lag_stored < 0 {
+                    continue;
+                }
+                metrics::gauge!(crate_metrics::CONSUMER_LAG, "stage" => self.stage, "group" => self.group.clone(),
+                    "topic" => topic.clone(), "partition" => partition.to_string())
+                .set(p.consumer_lag_stored as f64);
+            }
+        }
+    }
+}
 
 impl ConsumerContext for LogContext {
     fn post_rebalance(&self, _: &rdkafka::consumer::BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
@@ -126,9 +145,11 @@ pub async fn run_stage<S: Stage>(
         // A subscribed topic missing from one metadata answer (a broker just
         // restarted) leaves the consumer with no partitions until the next
         // refresh: keep that short (librdkafka's default is 5 minutes).
-        .set("topic.metadata.refresh.interval.ms", "5000");
+        .set("topic.metadata.refresh.interval.ms", "5000")
+        .set("statistics.interval.ms", "5000");
     apply_user_settings(&mut cc, cfg);
-    let consumer: StreamConsumer<LogContext> = cc.create_with_context(LogContext { stage: stage.name() })?;
+    let context = LogContext { stage: stage.name(), group: opts.group_id.clone() };
+    let consumer: StreamConsumer<LogContext> = cc.create_with_context(context)?;
     consumer.subscribe(&[&input])?;
     info!(stage = stage.name(), topic = %input, group = %opts.group_id, "stage started");
 
@@ -331,6 +352,9 @@ pub mod crate_metrics {
     pub const ITEMS_OUT: &str = "newsflow_stage_items_out_total";
     pub const DEAD_LETTERED: &str = "newsflow_stage_dead_lettered_total";
     pub const LATENCY: &str = "newsflow_stage_process_seconds";
+    /// Messages of a partition not yet processed by the group (gauge; labels
+    /// stage, group, topic, partition).
+    pub const CONSUMER_LAG: &str = "newsflow_consumer_lag";
     /// The `_count` series Prometheus renders for the latency histogram:
     /// messages fully handled (outputs acknowledged or written).
     pub const LATENCY_COUNT: &str = "newsflow_stage_process_seconds_count";
