@@ -6,7 +6,7 @@ use anyhow::{Context, Result};
 use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
 
-use crate::cli::{BrokerArgs, Cli, Command, FeedArgs, NewsroomArgs, RunArgs, ServiceArgs};
+use crate::cli::{BrokerArgs, Cli, Command, FeedArgs, NewsroomArgs, RunArgs, ServeArgs, ServiceArgs};
 use crate::config::Config;
 use crate::newsroom::{Newsroom, find_seeds};
 use crate::observe::{Readiness, init_tracing, serve_metrics};
@@ -28,6 +28,11 @@ pub async fn main(cli: Cli) -> Result<()> {
         Command::Cluster(a) => crate::cmd::cluster::run(a),
         Command::Sources(a) => crate::cmd::sources::run(cfg, a).await,
         Command::Sink(a) => service(cfg, a, Service::Sink).await,
+        Command::Alerts(a) => match a.command {
+            crate::cmd::alerts::AlertsCommand::Run(s) => service(cfg, s, Service::Alerts).await,
+            other => crate::cmd::alerts::run(cfg, other).await,
+        },
+        Command::Serve(a) => serve(cfg, a).await,
         Command::Topics(a) => topics(cfg, a).await,
         Command::Replay(a) => replay(cfg, a).await,
         Command::Broker(a) => broker(cfg, a).await,
@@ -78,7 +83,15 @@ async fn start_metrics(cfg: &Config, ready: Readiness, cancel: &CancellationToke
 }
 
 async fn run(mut cfg: Config, args: RunArgs) -> Result<()> {
+    match args.web_listen.as_deref() {
+        Some("") => cfg.web.enabled = false,
+        Some(addr) => cfg.web.listen = addr.to_owned(),
+        None => {}
+    }
     finish_config(&mut cfg, &args.service)?;
+    if cfg.web.enabled {
+        newsflow_sink::web::check_exposure(&cfg.web.listen, cfg.web.token.as_deref())?;
+    }
     let cancel = CancellationToken::new();
     shutdown_on_signals(cancel.clone());
     if let Some(secs) = args.duration {
@@ -118,11 +131,24 @@ async fn run(mut cfg: Config, args: RunArgs) -> Result<()> {
         newsflow_sink::postgres::redact(&cfg.database_url())
     );
     let store = services::open_store(&cfg).await?;
+    // The dashboard is a window on the pipeline, not part of it: a busy
+    // port (another `run` on this machine) is a warning, not a failure.
+    let web = if cfg.web.enabled {
+        services::web(&cfg, store.clone(), cancel.clone())
+            .await
+            .map_err(|e| warn!(error = %format!("{e:#}"), "dashboard not served"))
+            .ok()
+    } else {
+        None
+    };
     let progress = tokio::spawn(crate::progress::report(store.clone(), Duration::from_secs(2), cancel.clone()));
     ready.set(true);
     let result = services::run_all(&cfg, store.clone(), cancel.clone()).await;
     cancel.cancel();
     let _ = progress.await;
+    if let Some(web) = web {
+        let _ = tokio::time::timeout(Duration::from_secs(5), web.done).await;
+    }
     if let Ok(s) = store.summary(5).await {
         println!("stored articles: {}", s.count);
     }
@@ -142,6 +168,20 @@ async fn service(mut cfg: Config, args: ServiceArgs, which: Service) -> Result<(
     services::connect(&mut cfg, false, which.name()).await?;
     ready.set(true);
     services::run_one(&cfg, which, cancel).await
+}
+
+/// `newsflow serve`: the dashboard and API over the store, until a signal.
+async fn serve(mut cfg: Config, args: ServeArgs) -> Result<()> {
+    args.apply(&mut cfg);
+    cfg.validate()?;
+    init_tracing(&cfg.log);
+    newsflow_sink::web::check_exposure(&cfg.web.listen, cfg.web.token.as_deref())?;
+    let cancel = CancellationToken::new();
+    shutdown_on_signals(cancel.clone());
+    let store = services::open_store(&cfg).await?;
+    let running = services::web(&cfg, store, cancel).await?;
+    running.done.await?;
+    Ok(())
 }
 
 async fn replay(mut cfg: Config, args: ServiceArgs) -> Result<()> {

@@ -48,6 +48,12 @@ pub enum Command {
     Sources(crate::cmd::sources::SourcesArgs),
     /// Run the sink: enriched → database.
     Sink(ServiceArgs),
+    /// Alerts: try a rule on stored articles, list rules, or run the alert
+    /// and notify stages (enriched → alerts → webhooks) as a service.
+    Alerts(crate::cmd::alerts::AlertsArgs),
+    /// Serve the dashboard and JSON API over the store (live stream,
+    /// search, stories, sources, alerts); `run` serves it too.
+    Serve(ServeArgs),
     /// Re-extract the raw pages still retained in Kafka (after improving the
     /// extractor or a site's selectors), then exit; the new articles flow on
     /// through the running enricher and sink.
@@ -114,6 +120,41 @@ pub struct RunArgs {
     /// Ctrl-C.
     #[arg(long, value_name = "SECS")]
     pub duration: Option<u64>,
+    /// Address of the dashboard and API (web.listen); "" disables it
+    /// (web.enabled = false).
+    #[arg(long, value_name = "ADDR")]
+    pub web_listen: Option<String>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    /// Address of the dashboard and API (web.listen, default
+    /// 127.0.0.1:7070). Beyond loopback a token is required: set
+    /// NEWSFLOW_WEB__TOKEN.
+    #[arg(long, value_name = "ADDR")]
+    pub listen: Option<String>,
+    /// Storage URL: sqlite:PATH or postgres://USER@HOST/DB (database_url).
+    #[arg(long)]
+    pub db: Option<String>,
+    /// Directory for local state (data_dir): the default SQLite database
+    /// and the fetcher's state, for source health.
+    #[arg(long)]
+    pub data_dir: Option<PathBuf>,
+}
+
+impl ServeArgs {
+    /// Apply the flags onto a loaded config.
+    pub fn apply(&self, cfg: &mut Config) {
+        if let Some(l) = &self.listen {
+            cfg.web.listen = l.clone();
+        }
+        if let Some(db) = &self.db {
+            cfg.database_url = db.clone();
+        }
+        if let Some(d) = &self.data_dir {
+            cfg.data_dir = d.clone();
+        }
+    }
 }
 
 #[derive(Debug, Clone, Args)]

@@ -24,8 +24,19 @@ pub enum ConfigError {
 
 /// Top-level sections that environment variables may set (other
 /// `NEWSFLOW_*` variables, like `NEWSFLOW_TANSU_BIN`, are not config).
-const SECTIONS: &[&str] =
-    &["data_dir", "database_url", "kafka", "fetcher", "scraper", "sources", "metrics", "log", "embedded"];
+const SECTIONS: &[&str] = &[
+    "data_dir",
+    "database_url",
+    "kafka",
+    "fetcher",
+    "scraper",
+    "sources",
+    "metrics",
+    "log",
+    "embedded",
+    "web",
+    "alerts",
+];
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -44,6 +55,9 @@ pub struct Config {
     pub metrics: MetricsConfig,
     pub log: LogConfig,
     pub embedded: EmbeddedConfig,
+    pub web: WebConfig,
+    /// `[alerts]`: rules over the enriched stream and their webhooks.
+    pub alerts: newsflow_sink::alerts::AlertsConfig,
 }
 
 impl Default for Config {
@@ -58,6 +72,8 @@ impl Default for Config {
             metrics: MetricsConfig::default(),
             log: LogConfig::default(),
             embedded: EmbeddedConfig::default(),
+            web: WebConfig::default(),
+            alerts: Default::default(),
         }
     }
 }
@@ -115,6 +131,40 @@ impl Default for EmbeddedConfig {
     }
 }
 
+/// `[web]`: the dashboard and its JSON API (`newsflow run`, `newsflow
+/// serve`).
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct WebConfig {
+    /// Serve the dashboard from `newsflow run`. Default true: it is how a
+    /// laptop user watches the pipeline. (`newsflow serve` always serves.)
+    pub enabled: bool,
+    /// Address of the dashboard and API. Default `127.0.0.1:7070`
+    /// (localhost only). An address beyond loopback requires `token`.
+    pub listen: String,
+    /// Bearer token the API requires (`Authorization: Bearer TOKEN`; the
+    /// dashboard takes it once as `/?token=TOKEN`). Default none. A secret:
+    /// set it with the NEWSFLOW_WEB__TOKEN environment variable.
+    pub token: Option<String>,
+}
+
+impl Default for WebConfig {
+    fn default() -> Self {
+        Self { enabled: true, listen: "127.0.0.1:7070".into(), token: None }
+    }
+}
+
+/// Never prints the token.
+impl std::fmt::Debug for WebConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WebConfig")
+            .field("enabled", &self.enabled)
+            .field("listen", &self.listen)
+            .field("token", &self.token.as_ref().map(|_| "***"))
+            .finish()
+    }
+}
+
 impl Config {
     /// Load from an optional TOML file and the environment.
     pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
@@ -151,6 +201,13 @@ impl Config {
                 self.metrics.listen
             )));
         }
+        if self.web.listen.parse::<std::net::SocketAddr>().is_err() {
+            return Err(ConfigError::Invalid(format!(
+                "web.listen: {:?} is not an address like 127.0.0.1:7070",
+                self.web.listen
+            )));
+        }
+        self.alerts.validate().map_err(ConfigError::Invalid)?;
         if !self.database_url.is_empty() {
             newsflow_sink::store::DbUrl::parse(&self.database_url)
                 .map_err(|e| ConfigError::Invalid(format!("database_url: {e}")))?;

@@ -81,8 +81,46 @@ pub async fn open_store(cfg: &Config) -> Result<Arc<Store>> {
     Ok(Arc::new(store))
 }
 
+/// The dashboard's options from the config: the store's URL, and the
+/// fetcher's state file for source health.
+pub fn web_options(cfg: &Config) -> newsflow_sink::web::WebOptions {
+    let mut opts = newsflow_sink::web::WebOptions::new(cfg.web.listen.clone(), cfg.database_url());
+    opts.token = cfg.web.token.clone();
+    opts.fetcher_state = Some(cfg.data_dir.join("fetcher-state.sqlite"));
+    opts
+}
+
+/// Serve the dashboard and JSON API until `cancel`, and say where.
+pub async fn web(cfg: &Config, store: Arc<Store>, cancel: CancellationToken) -> Result<newsflow_sink::web::Running> {
+    let running = newsflow_sink::web::serve(store, web_options(cfg), cancel).await?;
+    let token = newsflow_sink::web::effective_token(cfg.web.token.as_deref()).is_some();
+    let hint = if token { " (token required: open it once as /?token=TOKEN)" } else { "" };
+    println!("dashboard: http://{}/{hint}", running.addr);
+    Ok(running)
+}
+
 pub async fn sink(cfg: &Config, store: Arc<Store>, producer: Producer, cancel: CancellationToken) -> Result<()> {
     consume(cfg, SinkStage::new(store), producer, cancel).await
+}
+
+/// The alert stage (enriched → alerts, after storing the config's rules)
+/// and the notify stage (alerts → webhooks), side by side; one failing
+/// stops the other.
+pub async fn alerts(cfg: &Config, store: Arc<Store>, producer: Producer, cancel: CancellationToken) -> Result<()> {
+    use newsflow_sink::alerts::{AlertStage, NotifyStage};
+    let stage = AlertStage::start(&store, &cfg.alerts).await.context("storing the alert rules of the config")?;
+    let notify = NotifyStage::new(&store, &cfg.alerts);
+    let stop_on_error = |r: Result<()>| {
+        if r.is_err() {
+            cancel.cancel();
+        }
+        r
+    };
+    let (a, n) =
+        tokio::join!(async { stop_on_error(consume(cfg, stage, producer.clone(), cancel.clone()).await) }, async {
+            stop_on_error(consume(cfg, notify, producer.clone(), cancel.clone()).await)
+        },);
+    a.and(n)
 }
 
 /// Which service to run alone.
@@ -92,6 +130,7 @@ pub enum Service {
     Scrape,
     Enrich,
     Sink,
+    Alerts,
 }
 
 impl Service {
@@ -101,6 +140,7 @@ impl Service {
             Service::Scrape => "scrape",
             Service::Enrich => "enrich",
             Service::Sink => "sink",
+            Service::Alerts => "alerts",
         }
     }
 }
@@ -117,6 +157,10 @@ pub async fn run_one(cfg: &Config, service: Service, cancel: CancellationToken) 
         Service::Sink => {
             let store = open_store(cfg).await?;
             sink(cfg, store, producer.clone(), cancel).await
+        }
+        Service::Alerts => {
+            let store = open_store(cfg).await?;
+            alerts(cfg, store, producer.clone(), cancel).await
         }
     };
     producer.flush(std::time::Duration::from_secs(10));
@@ -140,6 +184,10 @@ pub async fn run_all(cfg: &Config, store: Arc<Store>, cancel: CancellationToken)
     {
         let (c, p, k, s) = (cfg.clone(), producer.clone(), cancel.clone(), store.clone());
         tasks.spawn(async move { sink(&c, s, p, k).await });
+    }
+    {
+        let (c, p, k, s) = (cfg.clone(), producer.clone(), cancel.clone(), store.clone());
+        tasks.spawn(async move { alerts(&c, s, p, k).await });
     }
     if !cfg.sources.is_empty() {
         let (c, p, k) = (cfg.clone(), producer.clone(), cancel.clone());

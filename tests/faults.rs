@@ -207,7 +207,9 @@ async fn poison_messages_are_dead_lettered_and_processing_continues() {
     send(topics.name(TopicKind::RawPages), &env.id, env.encode()).await;
     wait_for(Duration::from_secs(60), "the good article", || (sqlite_rows(&db).len() == 1).then_some(())).await;
 
-    // Three dead letters, one per input topic, each with its stage and reason.
+    // Four dead letters, one per consuming stage of the poisoned topics
+    // (`enriched` feeds both the sink and the alert stage), each with its
+    // stage and reason.
     let consumer: StreamConsumer = ClientConfig::new()
         .set("bootstrap.servers", broker.address())
         .set("group.id", unique("dlq-reader"))
@@ -216,7 +218,7 @@ async fn poison_messages_are_dead_lettered_and_processing_continues() {
         .unwrap();
     consumer.subscribe(&[&topics.name(TopicKind::DeadLetters)]).unwrap();
     let mut letters = Vec::new();
-    while letters.len() < 3 {
+    while letters.len() < 4 {
         let msg = tokio::time::timeout(Duration::from_secs(30), consumer.recv())
             .await
             .unwrap_or_else(|_| panic!("only {} dead letters\n{}", letters.len(), run.tail()))
@@ -226,10 +228,11 @@ async fn poison_messages_are_dead_lettered_and_processing_continues() {
     }
     letters.sort_by(|a, b| a.stage.cmp(&b.stage));
     let stages: Vec<&str> = letters.iter().map(|l| l.stage.as_str()).collect();
-    assert_eq!(stages, ["enrich", "scrape", "sink"]);
+    assert_eq!(stages, ["alerts", "enrich", "scrape", "sink"]);
     assert!(letters.iter().all(|l| l.reason.contains("undecodable message")), "{letters:#?}");
-    assert!(letters[2].reason.contains("schema_version 99"), "{}", letters[2].reason);
-    let scrape = &letters[1];
+    assert!(letters[0].reason.contains("schema_version 99"), "{}", letters[0].reason);
+    assert!(letters[3].reason.contains("schema_version 99"), "{}", letters[3].reason);
+    let scrape = &letters[2];
     assert_eq!(scrape.topic, topics.name(TopicKind::RawPages));
     assert!(scrape.value_base64.is_some() && scrape.value.is_none(), "binary values are kept as base64");
 }

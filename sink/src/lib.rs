@@ -7,17 +7,25 @@
 //! - [`sqlite`] and [`postgres`]: the two stores.
 //! - [`store`]: [`Store`], chosen by URL (`sqlite:PATH`, `postgres://…`).
 //! - [`stage`]: the sink stage: `enriched` → store.
+//! - [`query`]: the read side (recent articles, search, stories, sources)
+//!   for the dashboard and the API.
+//! - [`web`]: the dashboard and its JSON API (axum; live stream over SSE).
+//! - [`alerts`]: alert rules over the enriched stream, the alert and notify
+//!   stages, webhooks and the rules API.
 //!
 //! Every write is an upsert on the item id, so a message delivered twice
 //! (at-least-once) still gives one row.
 
+pub mod alerts;
 pub mod batch;
 pub mod postgres;
+pub mod query;
 pub mod row;
 pub mod schema;
 pub mod sqlite;
 pub mod stage;
 pub mod store;
+pub mod web;
 
 pub use row::{ArticleRow, EntityRow};
 pub use stage::SinkStage;

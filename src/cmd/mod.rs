@@ -1,5 +1,6 @@
 //! Offline command-line tools, one file each.
 
+pub mod alerts;
 pub mod cluster;
 pub mod enrich;
 pub mod extract;
