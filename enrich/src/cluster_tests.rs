@@ -38,7 +38,9 @@ fn finds_url_text_and_near_duplicates() {
 
     // The same URL under another id (ids are URL hashes in the pipeline, so
     // there the same URL is a redelivery or an update, not a duplicate).
-    let same_url = c.push(&ArticleRef { id: "a2", ..art("a", "عنوان آخر", "نص آخر تماما بعد تحديث الصفحة") });
+    let same_url = c.push(&ArticleRef {
+        id: "a2", ..art("a", "عنوان آخر", "نص آخر تماما بعد تحديث الصفحة")
+    });
     assert_eq!((same_url.duplicate_of.as_deref(), same_url.duplicate_kind), (Some("a"), Some(DuplicateKind::Url)));
 
     let marks = MEETING.replace("اجتماعا", "اجتماعاً").replace("إيطاليا", "ايطاليا");

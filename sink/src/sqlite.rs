@@ -56,6 +56,26 @@ pub(crate) fn migrate(conn: &mut Connection) -> Result<(), SinkError> {
     Ok(())
 }
 
+/// Open and migrate. Two processes creating one new file together can get
+/// SQLITE_BUSY without the busy handler (switching to WAL, or a read
+/// snapshot that cannot become a write): retry for a few seconds, since
+/// migrations re-read the version and apply once.
+fn open_migrated(path: &Path) -> Result<Connection, SinkError> {
+    let mut attempt = 0;
+    loop {
+        let result = open_conn(path).and_then(|mut conn| migrate(&mut conn).map(|()| conn));
+        match result {
+            Err(SinkError::Sqlite(e))
+                if attempt < 50 && e.sqlite_error_code() == Some(rusqlite::ErrorCode::DatabaseBusy) =>
+            {
+                attempt += 1;
+                std::thread::sleep(std::time::Duration::from_millis(100));
+            }
+            other => return other,
+        }
+    }
+}
+
 fn upsert_sql() -> String {
     let cols = UPSERT_COLUMNS.join(", ");
     let marks = (1..=UPSERT_COLUMNS.len() + 2).map(|i| format!("?{i}")).collect::<Vec<_>>().join(", ");
@@ -136,8 +156,9 @@ fn write_rows(conn: &mut Connection, sql: &str, rows: &[&ArticleRow]) -> Result<
     {
         let mut before = tx.prepare_cached("SELECT story_id FROM articles WHERE id = ?1").map_err(classify)?;
         let mut upsert = tx.prepare_cached(sql).map_err(classify)?;
-        let mut fts =
-            tx.prepare_cached("INSERT OR REPLACE INTO articles_fts (rowid, title, body) VALUES (?1, ?2, ?3)").map_err(classify)?;
+        let mut fts = tx
+            .prepare_cached("INSERT OR REPLACE INTO articles_fts (rowid, title, body) VALUES (?1, ?2, ?3)")
+            .map_err(classify)?;
         let mut drop_entities = tx.prepare_cached("DELETE FROM entities WHERE item_id = ?1").map_err(classify)?;
         let mut entity = tx
             .prepare_cached(
@@ -165,7 +186,9 @@ fn write_rows(conn: &mut Connection, sql: &str, rows: &[&ArticleRow]) -> Result<
         }
         let mut story = tx.prepare_cached(STORY_SQL).map_err(classify)?;
         let mut drop_story = tx
-            .prepare_cached("DELETE FROM stories WHERE id = ?1 AND NOT EXISTS (SELECT 1 FROM articles WHERE story_id = ?1)")
+            .prepare_cached(
+                "DELETE FROM stories WHERE id = ?1 AND NOT EXISTS (SELECT 1 FROM articles WHERE story_id = ?1)",
+            )
             .map_err(classify)?;
         for id in &stories {
             story.execute([id]).map_err(classify)?;
@@ -205,8 +228,7 @@ pub struct SqliteStore {
 
 impl SqliteStore {
     pub fn open(path: &Path) -> Result<Self, SinkError> {
-        let mut conn = open_conn(path)?;
-        migrate(&mut conn)?;
+        let conn = open_migrated(path)?;
         let (batcher, rx) = Batcher::channel();
         std::thread::Builder::new()
             .name("sqlite-writer".into())

@@ -49,12 +49,10 @@ on_both_engines!(
 async fn stories_entities_sources_and_search_follow_the_articles(url: &str) {
     let store = open(url).await;
     let mut a1 = story_row("a1", "a1", "wire-a", "اجتماع التحالف في روما", "والاجتماعُ عُقد في روما يوم الخميس");
-    a1.entities = vec![newsflow_sink::EntityRow {
-        kind: "LOC".into(),
-        key: "روما".into(),
-        surface: "روما".into(),
-        mentions: 2,
-    }];
+    a1.entities =
+        vec![newsflow_sink::EntityRow {
+            kind: "LOC".into(), key: "روما".into(), surface: "روما".into(), mentions: 2
+        }];
     let a2 = story_row("a2", "a1", "wire-b", "التحالف يجتمع", "اجتماع التحالف الدولي");
     let b1 = story_row("b1", "b1", "wire-a", "Markets rally", "Stocks rose in Tokyo");
     for r in [&a1, &a2, &b1, &a1] {

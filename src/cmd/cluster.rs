@@ -36,6 +36,9 @@ fn published(obj: &Map<String, Value>) -> Option<DateTime<FixedOffset>> {
     DateTime::parse_from_rfc3339(raw).ok().or_else(|| parse_date(raw).ok()?.to_datetime())
 }
 
+/// Joins an item id and its line number in the ids the clusterer sees.
+const LINE_SEP: char = '\u{1f}';
+
 fn cluster_one(clusterer: &mut Clusterer, mut obj: Map<String, Value>, line: usize) -> Value {
     let url = str_field(&obj, &["canonical_url", "url"]).map(str::trim);
     let url_key = url.map(|u| newsflow_wire::canonicalize_url(u).unwrap_or_else(|| u.to_owned())).unwrap_or_default();
@@ -44,8 +47,11 @@ fn cluster_one(clusterer: &mut Clusterer, mut obj: Map<String, Value>, line: usi
         (None, Some(u)) => newsflow_wire::item_id(u),
         (None, None) => format!("line-{line}"),
     };
+    // Lines are distinct records even when they share an id (the stream
+    // treats the same id as a redelivery): the clusterer sees the line too.
+    let record = format!("{id}{LINE_SEP}{line}");
     let article = ArticleRef {
-        id: &id,
+        id: &record,
         url_key: &url_key,
         title: str_field(&obj, &["title"]),
         text: str_field(&obj, &["text", "body"]).unwrap_or(""),
@@ -53,8 +59,9 @@ fn cluster_one(clusterer: &mut Clusterer, mut obj: Map<String, Value>, line: usi
     };
     let a = clusterer.push(&article);
     obj.insert("id".into(), Value::String(id));
-    obj.insert("duplicate_of".into(), a.duplicate_of.map_or(Value::Null, Value::String));
+    let item = |r: String| Value::String(r.rsplit_once(LINE_SEP).map_or(r.clone(), |(id, _)| id.to_owned()));
+    obj.insert("duplicate_of".into(), a.duplicate_of.map_or(Value::Null, item));
     obj.insert("duplicate_kind".into(), serde_json::to_value(a.duplicate_kind).unwrap_or(Value::Null));
-    obj.insert("story_id".into(), Value::String(a.story_id));
+    obj.insert("story_id".into(), item(a.story_id));
     Value::Object(obj)
 }

@@ -77,7 +77,8 @@ pub fn item_id(url: &str) -> ItemId {
 /// The stable id of the alert of `rule` on story `story_id`: 32 hex
 /// characters (first 128 bits of SHA-256 of `rule`, a NUL and the story id).
 pub fn alert_id(rule: &str, story_id: &str) -> String {
-    let digest = Sha256::new().chain_update(rule.as_bytes()).chain_update([0u8]).chain_update(story_id.as_bytes()).finalize();
+    let digest =
+        Sha256::new().chain_update(rule.as_bytes()).chain_update([0u8]).chain_update(story_id.as_bytes()).finalize();
     digest[..16].iter().map(|b| format!("{b:02x}")).collect()
 }
 
