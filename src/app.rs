@@ -178,8 +178,15 @@ async fn serve(mut cfg: Config, args: ServeArgs) -> Result<()> {
     newsflow_sink::web::check_exposure(&cfg.web.listen, cfg.web.token.as_deref())?;
     let cancel = CancellationToken::new();
     shutdown_on_signals(cancel.clone());
+    let ready = Readiness::default();
+    // The dashboard does not depend on its metrics endpoint: a taken port
+    // (another newsflow on this host) is reported, not fatal.
+    if let Err(e) = start_metrics(&cfg, ready.clone(), &cancel).await {
+        tracing::warn!(error = %e, listen = %cfg.metrics.listen, "metrics endpoint not started");
+    }
     let store = services::open_store(&cfg).await?;
     let running = services::web(&cfg, store, cancel).await?;
+    ready.set(true);
     running.done.await?;
     Ok(())
 }

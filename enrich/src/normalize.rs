@@ -22,6 +22,16 @@ fn fold(c: char) -> Option<char> {
         '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{FEFF}' => return None,
         '٠'..='٩' => char::from(b'0' + (c as u32 - '٠' as u32) as u8),
         '۰'..='۹' => char::from(b'0' + (c as u32 - '۰' as u32) as u8),
+        // Fast paths (the generic Unicode tables are slow): ASCII, and the
+        // Arabic letters not folded above (tatweel is dropped above).
+        c if c.is_ascii() => {
+            if c.is_ascii_alphanumeric() {
+                c
+            } else {
+                ' '
+            }
+        }
+        '\u{0621}'..='\u{063A}' | '\u{0641}'..='\u{064A}' => c,
         c if c.is_alphanumeric() => c,
         _ => ' ',
     })
@@ -42,7 +52,14 @@ pub fn normalize(text: &str) -> String {
             out.push(' ');
             pending_space = false;
         }
-        out.extend(f.to_lowercase());
+        if f.is_ascii() {
+            out.push(f.to_ascii_lowercase());
+        } else if ('\u{0600}'..='\u{06FF}').contains(&f) {
+            // Arabic has no case.
+            out.push(f);
+        } else {
+            out.extend(f.to_lowercase());
+        }
     }
     out
 }
