@@ -24,13 +24,8 @@ fn fold(c: char) -> Option<char> {
         '۰'..='۹' => char::from(b'0' + (c as u32 - '۰' as u32) as u8),
         // Fast paths (the generic Unicode tables are slow): ASCII, and the
         // Arabic letters not folded above (tatweel is dropped above).
-        c if c.is_ascii() => {
-            if c.is_ascii_alphanumeric() {
-                c
-            } else {
-                ' '
-            }
-        }
+        c if c.is_ascii_alphanumeric() => c,
+        c if c.is_ascii() => ' ',
         '\u{0621}'..='\u{063A}' | '\u{0641}'..='\u{064A}' => c,
         c if c.is_alphanumeric() => c,
         _ => ' ',
