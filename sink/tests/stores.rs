@@ -239,6 +239,33 @@ async fn arabic_text_round_trips_exactly(url: &str) {
     assert_eq!(back.text.as_bytes(), text.as_bytes(), "text bytes");
 }
 
+/// The tsvector the sink builds equals what PostgreSQL's own parser makes
+/// of the same search forms.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_built_tsvector_equals_the_servers() {
+    let db = TestDb::postgres().await;
+    let client = pg(db.url()).await;
+    let form = newsflow_enrich::search::search_form;
+    let samples = [
+        ("اجتماع التحالف في روما", "والاجتماعُ عُقد في روما يوم الخميس 4 حزيران/يونيو ٢٠٢٠ وفي روما أيضاً"),
+        ("Covid-19: WHO's O'Brien", "Cases rose 12% in São Paulo; al-Qaeda\\ C:\\path it's 2024 a a a"),
+        ("", ""),
+    ];
+    for (title, body) in samples {
+        let (t, b) = (form(title), form(body));
+        let ours = newsflow_sink::postgres::tsvector(&t, &b);
+        let same: bool = client
+            .query_one(
+                "SELECT $1::text::tsvector = (setweight(to_tsvector('simple', $2), 'A') || to_tsvector('simple', $3))",
+                &[&ours, &t, &b],
+            )
+            .await
+            .unwrap_or_else(|e| panic!("{ours}: {e}"))
+            .get(0);
+        assert!(same, "{title} / {body}: {ours}");
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_down_is_transient_and_recovers() {
     let db = TestDb::postgres().await;

@@ -201,7 +201,7 @@ pub(super) async fn search(
     // Title words carry weight A (see the writer), so ts_rank favours them.
     let sql = format!(
         "SELECT {SUMMARY}, ts_rank(a.search, q)::float8 AS score
-         FROM articles a, to_tsquery('simple', $1) q
+         FROM articles a, CAST($1::text AS tsquery) q
          WHERE a.search @@ q{filter}
          ORDER BY score DESC, a.stored_at DESC, a.id DESC LIMIT ${}",
         params.len()

@@ -162,7 +162,8 @@ impl ParsedQuery {
         if groups.len() == 1 { groups[0].clone() } else { groups.join(" OR ") }
     }
 
-    /// A `to_tsquery('simple', …)` expression.
+    /// A tsquery literal over the search forms (cast with `::tsquery`: the
+    /// lexemes are the indexed words as they are, see postgres::tsvector).
     pub fn tsquery(&self) -> String {
         let group = |g: &Group| {
             let terms: Vec<String> =
