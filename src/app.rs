@@ -32,6 +32,7 @@ pub async fn main(cli: Cli) -> Result<()> {
             crate::cmd::alerts::AlertsCommand::Run(s) => service(cfg, s, Service::Alerts).await,
             other => crate::cmd::alerts::run(cfg, other).await,
         },
+        Command::Archive(a) => service(cfg, a, Service::Archive).await,
         Command::Serve(a) => serve(cfg, a).await,
         Command::Topics(a) => topics(cfg, a).await,
         Command::Replay(a) => replay(cfg, a).await,

@@ -51,6 +51,9 @@ pub enum Command {
     /// Alerts: try a rule on stored articles, list rules, or run the alert
     /// and notify stages (enriched → alerts → webhooks) as a service.
     Alerts(crate::cmd::alerts::AlertsArgs),
+    /// Run the archive: enriched → hourly JSON lines files
+    /// (archive.dir, under data_dir), for analytics.
+    Archive(ServiceArgs),
     /// Serve the dashboard and JSON API over the store (live stream,
     /// search, stories, sources, alerts); `run` serves it too.
     Serve(ServeArgs),

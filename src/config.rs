@@ -36,6 +36,7 @@ const SECTIONS: &[&str] = &[
     "embedded",
     "web",
     "alerts",
+    "archive",
 ];
 
 #[derive(Debug, Clone, Deserialize)]
@@ -58,6 +59,8 @@ pub struct Config {
     pub web: WebConfig,
     /// `[alerts]`: rules over the enriched stream and their webhooks.
     pub alerts: newsflow_sink::alerts::AlertsConfig,
+    /// `[archive]`: the optional JSONL archive of enriched articles.
+    pub archive: newsflow_sink::archive::ArchiveConfig,
 }
 
 impl Default for Config {
@@ -74,6 +77,7 @@ impl Default for Config {
             embedded: EmbeddedConfig::default(),
             web: WebConfig::default(),
             alerts: Default::default(),
+            archive: Default::default(),
         }
     }
 }
@@ -208,6 +212,7 @@ impl Config {
             )));
         }
         self.alerts.validate().map_err(ConfigError::Invalid)?;
+        self.archive.validate().map_err(ConfigError::Invalid)?;
         if !self.database_url.is_empty() {
             newsflow_sink::store::DbUrl::parse(&self.database_url)
                 .map_err(|e| ConfigError::Invalid(format!("database_url: {e}")))?;
@@ -223,6 +228,12 @@ impl Config {
             self.database_url.clone()
         }
     }
+
+    /// The archive's directory: `archive.dir`, under `data_dir` when
+    /// relative (as the default SQLite database is).
+    pub fn archive_dir(&self) -> PathBuf {
+        self.data_dir.join(&self.archive.dir)
+    }
 }
 
 #[cfg(test)]
@@ -235,5 +246,15 @@ mod tests {
         let loaded = Config::load(Some(&path)).expect("newsflow.example.toml loads");
         assert_eq!(format!("{loaded:?}"), format!("{:?}", Config::default()));
         loaded.validate().unwrap();
+    }
+
+    #[test]
+    fn the_archive_dir_is_under_data_dir_unless_absolute() {
+        let mut cfg = Config::default();
+        assert_eq!(cfg.archive_dir(), Path::new("newsflow-data/archive"));
+        cfg.archive.dir = PathBuf::from("/srv/archive");
+        assert_eq!(cfg.archive_dir(), Path::new("/srv/archive"));
+        cfg.archive.dir = PathBuf::new();
+        assert!(cfg.validate().is_err(), "an empty archive.dir is refused");
     }
 }

@@ -123,6 +123,15 @@ pub async fn alerts(cfg: &Config, store: Arc<Store>, producer: Producer, cancel:
     a.and(n)
 }
 
+/// The archive stage (enriched → hourly JSONL files) on the configured
+/// directory.
+pub async fn archive(cfg: &Config, producer: Producer, cancel: CancellationToken) -> Result<()> {
+    use newsflow_sink::archive::{Archive, ArchiveStage};
+    let dir = cfg.archive_dir();
+    let archive = tokio::task::spawn_blocking(move || Archive::open(dir)).await??;
+    consume(cfg, ArchiveStage::new(archive), producer, cancel).await
+}
+
 /// Which service to run alone.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Service {
@@ -131,6 +140,7 @@ pub enum Service {
     Enrich,
     Sink,
     Alerts,
+    Archive,
 }
 
 impl Service {
@@ -141,6 +151,7 @@ impl Service {
             Service::Enrich => "enrich",
             Service::Sink => "sink",
             Service::Alerts => "alerts",
+            Service::Archive => "archive",
         }
     }
 }
@@ -162,6 +173,7 @@ pub async fn run_one(cfg: &Config, service: Service, cancel: CancellationToken) 
             let store = open_store(cfg).await?;
             alerts(cfg, store, producer.clone(), cancel).await
         }
+        Service::Archive => archive(cfg, producer.clone(), cancel).await,
     };
     producer.flush(std::time::Duration::from_secs(10));
     result
@@ -188,6 +200,10 @@ pub async fn run_all(cfg: &Config, store: Arc<Store>, cancel: CancellationToken)
     {
         let (c, p, k, s) = (cfg.clone(), producer.clone(), cancel.clone(), store.clone());
         tasks.spawn(async move { alerts(&c, s, p, k).await });
+    }
+    if cfg.archive.enabled {
+        let (c, p, k) = (cfg.clone(), producer.clone(), cancel.clone());
+        tasks.spawn(async move { archive(&c, p, k).await });
     }
     if !cfg.sources.is_empty() {
         let (c, p, k) = (cfg.clone(), producer.clone(), cancel.clone());

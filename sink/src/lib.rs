@@ -12,11 +12,14 @@
 //! - [`web`]: the dashboard and its JSON API (axum; live stream over SSE).
 //! - [`alerts`]: alert rules over the enriched stream, the alert and notify
 //!   stages, webhooks and the rules API.
+//! - [`archive`]: the optional JSONL archive: `enriched` → hourly files
+//!   (`DIR/YYYY/MM/DD/HH.jsonl`) for analytics.
 //!
 //! Every write is an upsert on the item id, so a message delivered twice
 //! (at-least-once) still gives one row.
 
 pub mod alerts;
+pub mod archive;
 pub mod batch;
 pub mod postgres;
 pub mod query;
