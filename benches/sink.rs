@@ -13,7 +13,7 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use newsflow_kafka::{Incoming, Stage};
+use newsflow_kafka::{Incoming, Stage, StageError};
 use newsflow_sink::{SinkStage, Store};
 use newsflow_wire::{ArticleMsg, EnrichedArticle, Envelope, item_id};
 use tokio::task::JoinSet;
@@ -84,13 +84,28 @@ async fn run(label: &str, url: &str, msgs: Arc<Vec<Incoming>>) {
     for t in 0..CONCURRENCY {
         let (stage, msgs) = (stage.clone(), msgs.clone());
         tasks.spawn(async move {
+            let mut retries = 0u64;
             for m in msgs.iter().skip(t).step_by(CONCURRENCY) {
-                stage.process(m).await.unwrap_or_else(|e| panic!("write failed: {e}"));
+                // As the runner does: a transient error is retried.
+                loop {
+                    match stage.process(m).await {
+                        Ok(_) => break,
+                        Err(StageError::Transient(e)) if retries < 1_000 => {
+                            retries += 1;
+                            if retries == 1 {
+                                eprintln!("transient (retried): {e}");
+                            }
+                        }
+                        Err(e) => panic!("write failed: {e}"),
+                    }
+                }
             }
+            retries
         });
     }
+    let mut retries = 0;
     while let Some(done) = tasks.join_next().await {
-        done.expect("writer task panicked");
+        retries += done.expect("writer task panicked");
     }
     let took = started.elapsed();
     let stored = store.summary(0).await.expect("count").count;
@@ -99,7 +114,7 @@ async fn run(label: &str, url: &str, msgs: Arc<Vec<Incoming>>) {
     assert_eq!(stored, distinct.len() as u64, "{label}: every item stored once");
     let (rss, hwm) = rss_kb();
     println!(
-        "{label:9} {:>7} articles in {:>6.2} s = {:>7.0} articles/s   (RSS {} MB, peak {} MB)",
+        "{label:9} {:>7} articles in {:>6.2} s = {:>7.0} articles/s   (RSS {} MB, peak {} MB, {retries} retried)",
         msgs.len(),
         took.as_secs_f64(),
         msgs.len() as f64 / took.as_secs_f64(),

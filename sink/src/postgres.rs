@@ -1,13 +1,14 @@
-//! The PostgreSQL store (production): one writer task with group commit,
+//! The PostgreSQL store (production): two writer tasks with group commit,
 //! each batch a single `INSERT … SELECT FROM UNNEST(…) ON CONFLICT (id) DO
 //! UPDATE`. Reconnects with the next batch after the server went away;
 //! the rows of a failed batch are reported unavailable and retried by the
 //! stage, so nothing is lost while the database is down.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use tokio::sync::mpsc;
+use tokio::sync::{Mutex, mpsc};
 use tokio_postgres::error::SqlState;
 use tokio_postgres::{Client, NoTls};
 use tracing::{error, info, warn};
@@ -155,7 +156,7 @@ const STORIES_SQL: &str = "INSERT INTO stories (id, title, language, articles, s
             (array_agg(a.title ORDER BY a.id = a.story_id DESC, a.stored_at, a.id))[1],
             (array_agg(a.language ORDER BY a.id = a.story_id DESC, a.stored_at, a.id))[1],
             COUNT(*), COUNT(DISTINCT a.source), MIN(a.stored_at), MAX(a.stored_at)
-     FROM articles a WHERE a.story_id = ANY($1) GROUP BY a.story_id
+     FROM articles a WHERE a.story_id = ANY($1) GROUP BY a.story_id ORDER BY a.story_id
      ON CONFLICT (id) DO UPDATE SET title = excluded.title, language = excluded.language,
          articles = excluded.articles, sources = excluded.sources,
          first_seen = excluded.first_seen, last_seen = excluded.last_seen";
@@ -163,7 +164,7 @@ const STORIES_SQL: &str = "INSERT INTO stories (id, title, language, articles, s
 /// Count newly stored articles per source (`$1` sources, `$2` site names).
 const SOURCES_SQL: &str = "INSERT INTO sources (id, site_name, articles, first_article_at, last_article_at)
      SELECT u.id, MAX(u.site_name), COUNT(*), now(), now() FROM UNNEST($1::text[], $2::text[]) AS u(id, site_name)
-     GROUP BY u.id
+     GROUP BY u.id ORDER BY u.id
      ON CONFLICT (id) DO UPDATE SET articles = sources.articles + excluded.articles,
          last_article_at = excluded.last_article_at,
          site_name = COALESCE(excluded.site_name, sources.site_name)";
@@ -183,7 +184,18 @@ fn classify(e: &tokio_postgres::Error) -> WriteError {
                 || *c == SqlState::T_R_SERIALIZATION_FAILURE
                 || *c == SqlState::T_R_DEADLOCK_DETECTED
         });
-    if unavailable { WriteError::Unavailable(e.to_string()) } else { WriteError::Rejected(e.to_string()) }
+    // tokio-postgres displays a server error as just "db error": say what
+    // the server said.
+    let text = match e.as_db_error() {
+        Some(db) => format!(
+            "{} ({}){}",
+            db.message(),
+            db.code().code(),
+            db.detail().map(|d| format!(": {d}")).unwrap_or_default()
+        ),
+        None => e.to_string(),
+    };
+    if unavailable { WriteError::Unavailable(text) } else { WriteError::Rejected(text) }
 }
 
 async fn write_rows(client: &mut Client, sql: &str, rows: &[&ArticleRow]) -> Result<(), WriteError> {
@@ -192,8 +204,11 @@ async fn write_rows(client: &mut Client, sql: &str, rows: &[&ArticleRow]) -> Res
     for (i, r) in rows.iter().enumerate() {
         last.insert(&r.id, i);
     }
-    let rows: Vec<&ArticleRow> =
+    let mut rows: Vec<&ArticleRow> =
         rows.iter().enumerate().filter(|(i, r)| last[r.id.as_str()] == *i).map(|(_, r)| *r).collect();
+    // Rows locked in one order by every writer: concurrent batches wait for
+    // each other instead of deadlocking (a deadlock would still only retry).
+    rows.sort_unstable_by(|a, b| a.id.cmp(&b.id));
     let text = |f: &dyn Fn(&ArticleRow) -> Option<String>| rows.iter().map(|r| f(r)).collect::<Vec<Option<String>>>();
     let json = |v: &[String]| Some(serde_json::to_string(v).unwrap_or_else(|_| "[]".into()));
     let ids = text(&|r| Some(r.id.clone()));
@@ -280,10 +295,19 @@ async fn write_rows(client: &mut Client, sql: &str, rows: &[&ArticleRow]) -> Res
     tx.commit().await.map_err(fail)
 }
 
-async fn writer_loop(url: String, mut rx: mpsc::Receiver<Job>, mut client: Option<Client>) {
+/// Writers per store: each its own connection and transaction, taking
+/// turns at the queue, so the server works on two batches at once (one
+/// backend is one core).
+const WRITERS: usize = 2;
+
+async fn writer_loop(url: String, rx: Arc<Mutex<mpsc::Receiver<Job>>>, mut client: Option<Client>) {
     let sql = upsert_sql();
-    while let Some(first) = rx.recv().await {
-        let jobs = fill(first, &mut rx);
+    loop {
+        let jobs = {
+            let mut rx = rx.lock().await;
+            let Some(first) = rx.recv().await else { break };
+            fill(first, &mut rx)
+        };
         if client.as_ref().is_none_or(Client::is_closed) {
             client = match connect(&url).await {
                 Ok(c) => Some(c),
@@ -328,7 +352,11 @@ impl PgStore {
         let mut client = connect(url).await.map_err(|e| SinkError::Open(format!("postgres {}: {e}", redact(url))))?;
         migrate(&mut client).await?;
         let (batcher, rx) = Batcher::channel();
-        tokio::spawn(writer_loop(url.to_owned(), rx, Some(client)));
+        let rx = Arc::new(Mutex::new(rx));
+        let mut first = Some(client);
+        for _ in 0..WRITERS {
+            tokio::spawn(writer_loop(url.to_owned(), rx.clone(), first.take()));
+        }
         Ok(Self { batcher, url: url.to_owned() })
     }
 
