@@ -173,7 +173,9 @@ const ENTITIES_SQL: &str = "INSERT INTO entities (item_id, kind, key, surface, m
      SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::int8[])
      ON CONFLICT DO NOTHING";
 
-fn classify(e: &tokio_postgres::Error) -> WriteError {
+/// Whether a PostgreSQL error is worth retrying (connection, resources,
+/// shutdown, serialization, deadlock) or final, with the server's words.
+pub(crate) fn classify(e: &tokio_postgres::Error) -> WriteError {
     let unavailable = e.is_closed()
         || e.code().is_none()
         || e.code().is_some_and(|c| {

@@ -4,6 +4,9 @@
 //! no server is a failure, never a skip), the rules API through a real
 //! server on 127.0.0.1, and webhook delivery to local HTTP servers.
 
+mod testdb;
+use testdb::TestDb;
+
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
@@ -20,7 +23,6 @@ use newsflow_sink::alerts::{
 use newsflow_sink::{ArticleRow, Store};
 use newsflow_wire::{Alert, ArticleMsg, EnrichedArticle, Enrichment, Envelope, TopicKind, alert_id};
 use serde_json::{Value, json};
-use tokio_postgres::NoTls;
 
 macro_rules! on_both_engines {
     ($($check:ident),* $(,)?) => {
@@ -549,67 +551,6 @@ async fn a_server_that_never_answers_times_out_and_gives_up() {
 }
 
 // ---- fixtures ------------------------------------------------------------
-
-enum TestDb {
-    Sqlite { url: String, _dir: tempfile::TempDir },
-    Postgres { url: String, name: String },
-}
-
-impl TestDb {
-    fn sqlite() -> Self {
-        let dir = tempfile::tempdir().expect("create a temp dir");
-        let url = format!("sqlite:{}", dir.path().join("news.db").display());
-        Self::Sqlite { url, _dir: dir }
-    }
-
-    async fn postgres() -> Self {
-        static SEQ: AtomicU32 = AtomicU32::new(0);
-        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.subsec_nanos());
-        let name = format!("nf_alerts_{}_{nanos}_{}", std::process::id(), SEQ.fetch_add(1, Ordering::Relaxed));
-        let sql = format!("CREATE DATABASE {name}");
-        admin().await.batch_execute(&sql).await.unwrap_or_else(|e| panic!("{sql}: {e}"));
-        Self::Postgres { url: format!("{}/{name}", pg_server()), name }
-    }
-
-    fn url(&self) -> &str {
-        match self {
-            Self::Sqlite { url, .. } | Self::Postgres { url, .. } => url,
-        }
-    }
-}
-
-impl Drop for TestDb {
-    fn drop(&mut self) {
-        let Self::Postgres { name, .. } = self else { return };
-        let sql = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
-        // Drop runs on the test's runtime: use a thread with a runtime of its own.
-        let dropped = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime for DROP");
-            rt.block_on(async { admin().await.batch_execute(&sql).await.map_err(|e| format!("{sql}: {e}")) })
-        })
-        .join();
-        if let Ok(Err(e)) = dropped {
-            eprintln!("warning: {e}");
-        }
-    }
-}
-
-fn pg_server() -> String {
-    let server = std::env::var("NEWSFLOW_TEST_PG").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into());
-    server.trim_end_matches('/').to_owned()
-}
-
-async fn admin() -> tokio_postgres::Client {
-    let url = format!("{}/postgres", pg_server());
-    let hint = "PostgreSQL is required: set NEWSFLOW_TEST_PG to a server URL without database \
-                (default postgres://postgres@127.0.0.1:5432)";
-    let (client, conn) = tokio::time::timeout(Duration::from_secs(10), tokio_postgres::connect(&url, NoTls))
-        .await
-        .unwrap_or_else(|_| panic!("{hint}; connecting to {url} timed out"))
-        .unwrap_or_else(|e| panic!("{hint}; cannot connect to {url}: {e:?}"));
-    tokio::spawn(conn);
-    client
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_rule_added_through_the_api_delivers_at_once() {

@@ -4,9 +4,11 @@
 //! server is a failure, never a skip). Articles go in through
 //! `Store::write`, the real write path.
 
+mod testdb;
+use testdb::TestDb;
+
 use std::collections::HashSet;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
 use newsflow_enrich::search::search_form;
@@ -441,66 +443,4 @@ async fn live_streams_are_capped() {
     cancel.cancel();
     tokio::time::timeout(Duration::from_secs(10), running.done).await.expect("server stops with streams open").unwrap();
     drop(b);
-}
-
-/// A fresh, empty database; a PostgreSQL one is dropped with the value.
-enum TestDb {
-    Sqlite { url: String, _dir: tempfile::TempDir },
-    Postgres { url: String, name: String },
-}
-
-impl TestDb {
-    fn sqlite() -> Self {
-        let dir = tempfile::tempdir().expect("create a temp dir");
-        let url = format!("sqlite:{}", dir.path().join("news.db").display());
-        Self::Sqlite { url, _dir: dir }
-    }
-
-    async fn postgres() -> Self {
-        static SEQ: AtomicU32 = AtomicU32::new(0);
-        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.subsec_nanos());
-        let name = format!("nf_web_{}_{nanos}_{}", std::process::id(), SEQ.fetch_add(1, Ordering::Relaxed));
-        let sql = format!("CREATE DATABASE {name}");
-        admin().await.batch_execute(&sql).await.unwrap_or_else(|e| panic!("{sql}: {e}"));
-        Self::Postgres { url: format!("{}/{name}", pg_server()), name }
-    }
-
-    fn url(&self) -> &str {
-        match self {
-            Self::Sqlite { url, .. } | Self::Postgres { url, .. } => url,
-        }
-    }
-}
-
-impl Drop for TestDb {
-    fn drop(&mut self) {
-        let Self::Postgres { name, .. } = self else { return };
-        let sql = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
-        let dropped = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime for DROP");
-            rt.block_on(async { admin().await.batch_execute(&sql).await.map_err(|e| format!("{sql}: {e}")) })
-        })
-        .join();
-        if let Ok(Err(e)) = dropped {
-            eprintln!("warning: {e}");
-        }
-    }
-}
-
-fn pg_server() -> String {
-    let server = std::env::var("NEWSFLOW_TEST_PG").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into());
-    server.trim_end_matches('/').to_owned()
-}
-
-async fn admin() -> tokio_postgres::Client {
-    let url = format!("{}/postgres", pg_server());
-    let hint = "PostgreSQL is required: set NEWSFLOW_TEST_PG to a server URL without database \
-                (default postgres://postgres@127.0.0.1:5432)";
-    let (client, conn) =
-        tokio::time::timeout(Duration::from_secs(10), tokio_postgres::connect(&url, tokio_postgres::NoTls))
-            .await
-            .unwrap_or_else(|_| panic!("{hint}; connecting to {url} timed out"))
-            .unwrap_or_else(|e| panic!("{hint}; cannot connect to {url}: {e:?}"));
-    tokio::spawn(conn);
-    client
 }

@@ -3,7 +3,6 @@
 
 use chrono::{DateTime, Utc};
 use tokio::sync::{Mutex, MutexGuard};
-use tokio_postgres::error::SqlState;
 use tokio_postgres::{Client, GenericClient};
 
 use super::{
@@ -13,17 +12,10 @@ use super::{
 use crate::alerts::rule::{ORIGIN_API, ORIGIN_CONFIG, RuleDef};
 
 fn classify(e: tokio_postgres::Error) -> LogError {
-    let unavailable = e.is_closed()
-        || e.code().is_none()
-        || e.code().is_some_and(|c| {
-            let s = c.code();
-            s.starts_with("08")
-                || s.starts_with("53")
-                || s.starts_with("57")
-                || *c == SqlState::T_R_SERIALIZATION_FAILURE
-                || *c == SqlState::T_R_DEADLOCK_DETECTED
-        });
-    if unavailable { LogError::Unavailable(e.to_string()) } else { LogError::Failed(e.to_string()) }
+    match crate::postgres::classify(&e) {
+        crate::batch::WriteError::Unavailable(text) => LogError::Unavailable(text),
+        crate::batch::WriteError::Rejected(text) => LogError::Failed(text),
+    }
 }
 
 pub(super) struct Log {
