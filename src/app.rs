@@ -122,6 +122,12 @@ async fn run(mut cfg: Config, args: RunArgs) -> Result<()> {
         cfg.fetcher.per_host_rps = cfg.fetcher.per_host_rps.max(20.0);
         // The newsroom is on loopback, which the SSRF guard refuses by default.
         cfg.fetcher.allow_hosts.push(addr.to_string());
+        // Something for the dashboard's alert log, unless rules are configured.
+        if cfg.alerts.rules.is_empty() {
+            let rule = newsflow_sink::alerts::RuleDef::inline("demo-coalition", "داعش AND \"التحالف الدولي\"");
+            println!("demo alert rule {}: {}", rule.name, rule.query);
+            cfg.alerts.rules.push(rule);
+        }
     }
     std::fs::create_dir_all(&cfg.data_dir).with_context(|| format!("data_dir {}", cfg.data_dir.display()))?;
     let broker = services::connect(&mut cfg, true, "run").await?;
