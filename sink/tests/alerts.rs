@@ -4,6 +4,7 @@
 //! no server is a failure, never a skip), the rules API through a real
 //! server on 127.0.0.1, and webhook delivery to local HTTP servers.
 
+#[macro_use]
 mod testdb;
 use testdb::TestDb;
 
@@ -23,25 +24,6 @@ use newsflow_sink::alerts::{
 use newsflow_sink::{ArticleRow, Store};
 use newsflow_wire::{Alert, ArticleMsg, EnrichedArticle, Enrichment, Envelope, TopicKind, alert_id};
 use serde_json::{Value, json};
-
-macro_rules! on_both_engines {
-    ($($check:ident),* $(,)?) => {
-        mod sqlite {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $check() {
-                let db = super::TestDb::sqlite();
-                super::$check(db.url()).await;
-            })*
-        }
-        mod postgres {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $check() {
-                let db = super::TestDb::postgres().await;
-                super::$check(db.url()).await;
-            })*
-        }
-    };
-}
 
 on_both_engines!(
     one_alert_per_story_and_updates_count_distinct_articles,

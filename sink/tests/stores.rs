@@ -4,6 +4,7 @@
 //! database, default postgres://postgres@127.0.0.1:5432; no server is a
 //! failure, never a skip).
 
+#[macro_use]
 mod testdb;
 use testdb::{TestDb, admin, pg};
 
@@ -18,25 +19,6 @@ use newsflow_sink::{ArticleRow, SinkStage, Store};
 use newsflow_wire::{ArticleMsg, EnrichedArticle, Enrichment, Envelope};
 use rusqlite::OptionalExtension;
 use tokio::task::JoinSet;
-
-macro_rules! on_both_engines {
-    ($($check:ident),* $(,)?) => {
-        mod sqlite {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $check() {
-                let db = super::TestDb::sqlite();
-                super::$check(db.url()).await;
-            })*
-        }
-        mod postgres {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $check() {
-                let db = super::TestDb::postgres().await;
-                super::$check(db.url()).await;
-            })*
-        }
-    };
-}
 
 on_both_engines!(
     the_same_item_twice_is_one_row,

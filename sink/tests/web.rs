@@ -4,6 +4,7 @@
 //! server is a failure, never a skip). Articles go in through
 //! `Store::write`, the real write path.
 
+#[macro_use]
 mod testdb;
 use testdb::TestDb;
 
@@ -17,25 +18,6 @@ use newsflow_sink::web::{self, WebOptions};
 use newsflow_sink::{ArticleRow, Store};
 use serde_json::Value;
 use tokio_util::sync::CancellationToken;
-
-macro_rules! on_both_engines {
-    ($($check:ident),* $(,)?) => {
-        mod sqlite {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $check() {
-                let db = super::TestDb::sqlite();
-                super::$check(db.url()).await;
-            })*
-        }
-        mod postgres {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $check() {
-                let db = super::TestDb::postgres().await;
-                super::$check(db.url()).await;
-            })*
-        }
-    };
-}
 
 on_both_engines!(
     recent_articles_page_by_keyset_without_repeats,

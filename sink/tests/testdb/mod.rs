@@ -9,6 +9,27 @@ use std::time::Duration;
 
 use tokio_postgres::{Client, NoTls};
 
+/// `on_both_engines!(check, …)`: a test per check and engine, each calling
+/// `check(url)` on a fresh database (`TestDb` must be in scope).
+macro_rules! on_both_engines {
+    ($($check:ident),* $(,)?) => {
+        mod sqlite {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $check() {
+                let db = super::TestDb::sqlite();
+                super::$check(db.url()).await;
+            })*
+        }
+        mod postgres {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $check() {
+                let db = super::TestDb::postgres().await;
+                super::$check(db.url()).await;
+            })*
+        }
+    };
+}
+
 /// A fresh, empty database; a PostgreSQL one is dropped with the value.
 pub enum TestDb {
     Sqlite { url: String, _dir: tempfile::TempDir },
