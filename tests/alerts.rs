@@ -99,23 +99,8 @@ max_attempts = 3
     let env = [("NEWSFLOW_KAFKA__GROUP_PREFIX", prefix.clone()), ("NEWSFLOW_FETCHER__PER_HOST_RPS", "50".into())];
     let (addr, feed) = (broker.address(), site.feed());
     let config_arg = config.display().to_string();
-    let args = [
-        "--config",
-        &config_arg,
-        "run",
-        "--brokers",
-        &addr,
-        "--data-dir",
-        "data",
-        "--feed",
-        &feed,
-        "--poll-interval",
-        "3",
-        "--topic-prefix",
-        &prefix,
-        "--metrics-listen",
-        "",
-    ];
+    let mut args = vec!["--config", &config_arg];
+    args.extend(run_args(&addr, &feed, &prefix, ""));
     let mut run = newsflow("run", dir.path(), &args, &env);
 
     wait_for(Duration::from_secs(120), "the 5 seed articles stored", || (sqlite_rows(&db).len() >= 5).then_some(()))

@@ -61,23 +61,8 @@ async fn run_archives_each_seed_article_once() {
     ];
     let metrics = format!("127.0.0.1:{}", free_port());
     let (addr, feed) = (broker.address(), site.feed());
-    let args = [
-        "run",
-        "--brokers",
-        &addr,
-        "--data-dir",
-        "data",
-        "--feed",
-        &feed,
-        "--poll-interval",
-        "3",
-        "--topic-prefix",
-        &prefix,
-        "--metrics-listen",
-        &metrics,
-        "--web-listen",
-        "",
-    ];
+    let mut args = run_args(&addr, &feed, &prefix, &metrics);
+    args.extend(["--web-listen", ""]);
     let mut run = newsflow("run-archive", dir.path(), &args, &env);
 
     wait_for(Duration::from_secs(90), "5 archived articles", || (archived(&archive).len() >= 5).then_some(())).await;

@@ -9,24 +9,6 @@ use support::*;
 
 const POLL_SECS: u64 = 3;
 
-fn run_args<'a>(broker: &'a str, feed: &'a str, prefix: &'a str, metrics: &'a str) -> Vec<&'a str> {
-    vec![
-        "run",
-        "--brokers",
-        broker,
-        "--data-dir",
-        "data",
-        "--feed",
-        feed,
-        "--poll-interval",
-        "3",
-        "--topic-prefix",
-        prefix,
-        "--metrics-listen",
-        metrics,
-    ]
-}
-
 async fn metric(addr: &str, name: &str) -> f64 {
     let text = reqwest::get(format!("http://{addr}/metrics")).await.unwrap().text().await.unwrap();
     text.lines().filter(|l| l.starts_with(name)).filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok()).sum()

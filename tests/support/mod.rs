@@ -270,3 +270,24 @@ pub fn raw_page(source_id: &str, url: &str, body: String) -> newsflow_wire::Enve
     };
     newsflow_wire::Envelope::new(newsflow_wire::item_id(url), newsflow_wire::new_trace_id(), raw)
 }
+
+/// `newsflow run` arguments for a test: the broker, one feed polled every
+/// 3 s, a topic prefix of the test's own, metrics on `metrics` ("" for
+/// none), data under `data/` of the working directory.
+pub fn run_args<'a>(broker: &'a str, feed: &'a str, prefix: &'a str, metrics: &'a str) -> Vec<&'a str> {
+    vec![
+        "run",
+        "--brokers",
+        broker,
+        "--data-dir",
+        "data",
+        "--feed",
+        feed,
+        "--poll-interval",
+        "3",
+        "--topic-prefix",
+        prefix,
+        "--metrics-listen",
+        metrics,
+    ]
+}
