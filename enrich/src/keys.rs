@@ -83,24 +83,44 @@ pub fn mentioned_iso(d: &MentionedDate) -> String {
     }
 }
 
+/// What the title and text mention: dates, entities, hashtags, @mentions
+/// (no dedup keys: the enricher stage gets those from its clusterer).
+pub struct Mentioned {
+    pub dates: Vec<String>,
+    pub entities: Vec<EntityOut>,
+    pub hashtags: Vec<String>,
+    pub mentions: Vec<String>,
+}
+
+/// The mentions of `article`'s title and text.
+pub fn mentioned(article: &ArticleMsg) -> Mentioned {
+    let text = format!("{}\n{}", article.title.as_deref().unwrap_or(""), article.text);
+    let (hashtags, mentions) = tags_and_mentions(&text);
+    Mentioned {
+        dates: find_dates(&text).iter().map(mentioned_iso).collect(),
+        entities: entities_of(&text),
+        hashtags,
+        mentions,
+    }
+}
+
 /// Compute the extras of `article`.
 pub fn extra(article: &ArticleMsg) -> Extra {
     let url = if article.canonical_url.is_empty() { &article.url } else { &article.canonical_url };
     let sig = signature(&article.text);
     let minhash_bands =
         if sig.is_empty() { Vec::new() } else { sig.band_keys().map(|k| format!("{k:016x}")).collect() };
-    let mentioned = format!("{}\n{}", article.title.as_deref().unwrap_or(""), article.text);
-    let (hashtags, mentions) = tags_and_mentions(&mentioned);
+    let m = mentioned(article);
     Extra {
         dedup: DedupKeys {
             url_key: newsflow_wire::canonicalize_url(url),
             content_hash: content_hash(&normalize(&article.text)),
             minhash_bands,
         },
-        dates_mentioned: find_dates(&mentioned).iter().map(mentioned_iso).collect(),
-        entities: entities_of(&mentioned),
-        hashtags,
-        mentions,
+        dates_mentioned: m.dates,
+        entities: m.entities,
+        hashtags: m.hashtags,
+        mentions: m.mentions,
     }
 }
 

@@ -17,7 +17,8 @@ use crate::normalize::normalize;
 pub fn enrich(article: &ArticleMsg) -> Enrichment {
     let detected = detect(&article.text, article.language.as_deref());
     let key = normalize(&article.text);
-    let extra = crate::keys::extra(article);
+    // Mentions only: the dedup keys (MinHash, hash) are the clusterer's.
+    let extra = crate::keys::mentioned(article);
     Enrichment {
         language: detected.language.or_else(|| article.language.clone()),
         language_confidence: detected.confidence,
@@ -29,7 +30,7 @@ pub fn enrich(article: &ArticleMsg) -> Enrichment {
             .into_iter()
             .map(|e| Entity { key: e.key, kind: e.kind.as_str().to_owned(), surface: e.surface, count: e.count })
             .collect(),
-        dates_mentioned: extra.dates_mentioned,
+        dates_mentioned: extra.dates,
         hashtags: extra.hashtags,
         ..Default::default()
     }
