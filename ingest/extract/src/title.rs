@@ -113,6 +113,16 @@ fn overlap(a: &str, b: &str) -> f32 {
     wa.iter().filter(|w| wb.contains(w)).count() as f32 / wa.len() as f32
 }
 
+/// Declared titles often differ only in punctuation (straight or curly
+/// quotes, ": " or " - " after a kicker). Among the variants with the same
+/// letters as `chosen`, the one the page's `<title>` repeats is the text the
+/// publisher itself shows (the tab title); otherwise `chosen` stays.
+fn spelled_as_document_title<'a>(chosen: &'a str, metas: &'a [String], doc_title: Option<&str>) -> &'a str {
+    let Some(reference) = doc_title else { return chosen };
+    let key = squash(chosen);
+    metas.iter().find(|m| m.as_str() == reference && squash(m) == key).map_or(chosen, String::as_str)
+}
+
 /// A visible headline candidate.
 pub(crate) struct Heading {
     pub text: String,
@@ -137,15 +147,11 @@ pub(crate) fn pick(
         .map(|m| strip_site(&unescape_entities(m), sites, Strip::Pipes))
         .filter(|m| !m.is_empty())
         .collect();
-    for m in &metas {
-        if h1s.iter().any(|h| squash(&h.text) == squash(m)) {
-            return Some(m.clone());
-        }
-    }
-    if let Some(m) = metas.first() {
-        return Some(m.clone());
-    }
     let reference = doc_title.map(|t| strip_site(t, sites, Strip::Any));
+    let chosen = metas.iter().find(|m| h1s.iter().any(|h| squash(&h.text) == squash(m))).or_else(|| metas.first());
+    if let Some(m) = chosen {
+        return Some(spelled_as_document_title(m, &metas, reference.as_deref()).to_string());
+    }
     let plausible = |h: &&Heading| {
         let n = h.text.chars().count();
         (3..=300).contains(&n) && !is_site(&h.text, sites)
@@ -208,6 +214,15 @@ mod tests {
             &sites(),
         );
         assert_eq!(t.as_deref(), Some("A story headline"));
+        let t = pick(
+            &[Some("It\u{2019}s \u{2018}big\u{2019}".into()), Some("It's 'big' | Example News".into())],
+            &[h("It\u{2019}s \u{2018}big\u{2019}")],
+            Some("It's 'big' | Example News"),
+            &sites(),
+        );
+        assert_eq!(t.as_deref(), Some("It's 'big'"), "the variant the <title> repeats");
+        let t = pick(&[Some("A: b".into()), Some("A - b".into())], &[], Some("Other | Example News"), &sites());
+        assert_eq!(t.as_deref(), Some("A: b"), "no <title> agreement: the first stays");
         let t = pick(&[None], &[], Some("Headline here for a story - Example News"), &sites());
         assert_eq!(t.as_deref(), Some("Headline here for a story"));
     }
