@@ -32,6 +32,26 @@ fn make_gzip_bomb() -> Vec<u8> {
     enc.finish().unwrap()
 }
 
+/// 32 MiB of zeros, brotli-compressed (a few KiB), made once.
+fn brotli_bomb() -> Vec<u8> {
+    static BOMB: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
+    BOMB.get_or_init(|| brotli(&vec![0u8; 32 * 1024 * 1024])).clone()
+}
+
+fn brotli(data: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut w = brotli::CompressorWriter::new(&mut out, 64 * 1024, 5, 24);
+    w.write_all(data).unwrap();
+    drop(w);
+    out
+}
+
+/// 32 MiB of zeros, zstd-compressed (a few KiB), made once.
+fn zstd_bomb() -> Vec<u8> {
+    static BOMB: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
+    BOMB.get_or_init(|| zstd::encode_all(&vec![0u8; 32 * 1024 * 1024][..], 3).unwrap()).clone()
+}
+
 fn cp1256(html: &str) -> Vec<u8> {
     let (bytes, _, unmappable) = encoding_rs::WINDOWS_1256.encode(html);
     assert!(!unmappable);
@@ -81,6 +101,12 @@ async fn hostile(other: u16) -> SocketAddr {
                 async move { ([(header::CONTENT_TYPE, "text/html"), (header::CONTENT_ENCODING, "gzip")], bomb) }
             }),
         )
+        .route("/bomb-br", get(|| async { ([(header::CONTENT_TYPE, "text/html"), (header::CONTENT_ENCODING, "br")], brotli_bomb()) }))
+        .route("/bomb-zstd", get(|| async { ([(header::CONTENT_TYPE, "text/html"), (header::CONTENT_ENCODING, "zstd")], zstd_bomb()) }))
+        .route("/small-br", get(|| async { ([(header::CONTENT_TYPE, "text/html"), (header::CONTENT_ENCODING, "br")], brotli(ARABIC.as_bytes())) }))
+        .route("/small-zstd", get(|| async {
+            ([(header::CONTENT_TYPE, "text/html"), (header::CONTENT_ENCODING, "zstd")], zstd::encode_all(ARABIC.as_bytes(), 3).unwrap())
+        }))
         .route("/page", get(|| async { ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], "<p>ok</p>") }))
         .route(
             "/ar/header",
@@ -188,6 +214,24 @@ async fn gzip_bomb_is_cut_by_the_decompressed_size_cap() {
     let s = setup().await;
     let err = fetch(&s, "/bomb").await.unwrap_err();
     assert!(matches!(err, FetchError::TooLarge { .. }), "{err}");
+}
+
+#[tokio::test]
+async fn brotli_and_zstd_bombs_are_cut_by_the_decompressed_size_cap() {
+    let s = setup().await;
+    let (br, zst) = (brotli_bomb().len(), zstd_bomb().len());
+    assert!(br < 64 * 1024 && zst < 64 * 1024, "the bombs are small on the wire: {br}, {zst}");
+    for path in ["/bomb-br", "/bomb-zstd"] {
+        let started = Instant::now();
+        let err = fetch(&s, path).await.unwrap_err();
+        assert!(matches!(err, FetchError::TooLarge { limit: 262_144 }), "{path}: {err}");
+        assert!(started.elapsed() < Duration::from_secs(2), "{path}: cut by size, not by time");
+    }
+    // The same encodings on an ordinary page decode.
+    for path in ["/small-br", "/small-zstd"] {
+        let page = fetch(&s, path).await.unwrap();
+        assert_eq!(String::from_utf8(page.body.to_vec()).unwrap(), ARABIC, "{path}");
+    }
 }
 
 #[tokio::test]
