@@ -53,6 +53,7 @@ fn alert_rows(db: &std::path::Path) -> Vec<(String, String, i64)> {
 /// store itself (the phrase as the search form sees it).
 fn matching_stories(db: &std::path::Path) -> std::collections::BTreeMap<String, i64> {
     let conn = rusqlite::Connection::open(db).expect("open the store");
+    assert!(newsflow_sink::sqlite_fts::attach(&conn, db, true).expect("attach"), "the sink built its search index");
     let phrase = newsflow_enrich::search::search_form("اجتماع افتراضي");
     let mut stmt = conn
         .prepare(

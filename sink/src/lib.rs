@@ -4,7 +4,8 @@
 //! - [`row`]: [`ArticleRow`], the stored shape of an enriched article.
 //! - [`schema`]: the migrations of the shared SQLite / PostgreSQL schema.
 //! - [`batch`]: group commit: concurrent writers share one transaction.
-//! - [`sqlite`] and [`postgres`]: the two stores.
+//! - [`sqlite`] and [`postgres`]: the two stores; [`sqlite_fts`]: SQLite's
+//!   full-text index, a file and a writer thread of its own.
 //! - [`store`]: [`Store`], chosen by URL (`sqlite:PATH`, `postgres://…`).
 //! - [`stage`]: the sink stage: `enriched` → store.
 //! - [`query`]: the read side (recent articles, search, stories, sources)
@@ -26,6 +27,7 @@ pub mod query;
 pub mod row;
 pub mod schema;
 pub mod sqlite;
+pub mod sqlite_fts;
 pub mod stage;
 pub mod store;
 pub mod web;

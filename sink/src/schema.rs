@@ -188,6 +188,18 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
              at TIMESTAMPTZ NOT NULL,
              PRIMARY KEY (alert_id, target));",
     ),
+    (
+        3,
+        // SQLite: the full-text index moves to a file of its own, written by
+        // its own thread (sqlite_fts.rs); `search_seq` orders the rows for
+        // it. Every existing row gets a sequence, so the new index is built
+        // from them at the next start. PostgreSQL: nothing to do here.
+        "ALTER TABLE articles ADD COLUMN search_seq INTEGER;
+         UPDATE articles SET search_seq = rowid;
+         CREATE INDEX articles_search_seq ON articles (search_seq);
+         DROP TABLE articles_fts;",
+        "SELECT 1",
+    ),
 ];
 
 /// Columns written by an upsert, in order (`stored_at` is set on insert only).

@@ -1,18 +1,22 @@
 //! The SQLite store (the embedded default): WAL mode, one writer thread with
-//! group commit. A transaction is durable against a process crash when it
-//! commits (WAL + `synchronous=NORMAL` can lose the last commits only on a
-//! power loss).
+//! group commit, and the full-text index in a file and a thread of its own
+//! (sqlite_fts.rs); a row is acknowledged once both have committed. A
+//! transaction is durable against a process crash when it commits (WAL +
+//! `synchronous=NORMAL` can lose the last commits only on a power loss).
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use rusqlite::{Connection, OptionalExtension, params_from_iter};
+use std::sync::mpsc::{SendError, SyncSender};
+
 use tokio::sync::mpsc;
 use tracing::{error, info};
 
 use crate::batch::{Batcher, Job, WriteError, fill, isolate, reply};
 use crate::schema::{MIGRATIONS, UPSERT_COLUMNS, update_set};
+use crate::sqlite_fts::{self, Committed, Entry};
 use crate::{ArticleRow, SinkError, StoredSummary};
 
 fn ts(d: &DateTime<Utc>) -> String {
@@ -78,10 +82,10 @@ fn open_migrated(path: &Path) -> Result<Connection, SinkError> {
 
 fn upsert_sql() -> String {
     let cols = UPSERT_COLUMNS.join(", ");
-    let marks = (1..=UPSERT_COLUMNS.len() + 2).map(|i| format!("?{i}")).collect::<Vec<_>>().join(", ");
+    let marks = (1..=UPSERT_COLUMNS.len() + 3).map(|i| format!("?{i}")).collect::<Vec<_>>().join(", ");
     format!(
-        "INSERT INTO articles ({cols}, stored_at, updated_at) VALUES ({marks})
-         ON CONFLICT(id) DO UPDATE SET {} RETURNING rowid",
+        "INSERT INTO articles ({cols}, stored_at, updated_at, search_seq) VALUES ({marks})
+         ON CONFLICT(id) DO UPDATE SET {}, search_seq = excluded.search_seq RETURNING rowid",
         update_set()
     )
 }
@@ -116,7 +120,7 @@ const SOURCE_SQL: &str = "INSERT INTO sources (id, site_name, articles, first_ar
      ON CONFLICT(id) DO UPDATE SET articles = articles + 1, last_article_at = excluded.last_article_at,
          site_name = COALESCE(excluded.site_name, sources.site_name)";
 
-fn row_values(r: &ArticleRow, now: &str) -> Vec<Option<String>> {
+fn row_values(r: &ArticleRow, now: &str, seq: i64) -> Vec<Option<String>> {
     let json = |v: &[String]| serde_json::to_string(v).unwrap_or_else(|_| "[]".into());
     vec![
         Some(r.id.clone()),
@@ -142,23 +146,24 @@ fn row_values(r: &ArticleRow, now: &str) -> Vec<Option<String>> {
         Some(json(&r.dates_mentioned)),
         Some(now.to_owned()),
         Some(now.to_owned()),
+        Some(seq.to_string()),
     ]
 }
 
-/// Upsert `rows` with their search entries, entities, story and source
-/// counts, in one transaction.
-fn write_rows(conn: &mut Connection, sql: &str, rows: &[&ArticleRow]) -> Result<(), WriteError> {
+/// Upsert `rows` with their entities, story and source counts, in one
+/// transaction; returns where each row is, for its search entry (written
+/// by the indexer, sqlite_fts.rs).
+fn write_rows(conn: &mut Connection, sql: &str, rows: &[&ArticleRow]) -> Result<Vec<Entry>, WriteError> {
     let now = ts(&Utc::now());
     // IMMEDIATE: the transaction reads before it writes, and a deferred one
     // could not wait for the write lock (SQLITE_BUSY at once).
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).map_err(classify)?;
     let mut stories: BTreeSet<String> = BTreeSet::new();
+    let mut entries = Vec::with_capacity(rows.len());
+    let mut seq = sqlite_fts::top_seq(&tx).map_err(classify)?;
     {
         let mut before = tx.prepare_cached("SELECT story_id FROM articles WHERE id = ?1").map_err(classify)?;
         let mut upsert = tx.prepare_cached(sql).map_err(classify)?;
-        let mut fts = tx
-            .prepare_cached("INSERT OR REPLACE INTO articles_fts (rowid, title, body) VALUES (?1, ?2, ?3)")
-            .map_err(classify)?;
         let mut drop_entities = tx.prepare_cached("DELETE FROM entities WHERE item_id = ?1").map_err(classify)?;
         let mut entity = tx
             .prepare_cached(
@@ -169,9 +174,10 @@ fn write_rows(conn: &mut Connection, sql: &str, rows: &[&ArticleRow]) -> Result<
         for r in rows {
             let earlier: Option<Option<String>> =
                 before.query_row([&r.id], |row| row.get(0)).optional().map_err(classify)?;
+            seq += 1;
             let rowid: i64 =
-                upsert.query_row(params_from_iter(row_values(r, &now)), |row| row.get(0)).map_err(classify)?;
-            fts.execute(rusqlite::params![rowid, r.search_title, r.search_body]).map_err(classify)?;
+                upsert.query_row(params_from_iter(row_values(r, &now, seq)), |row| row.get(0)).map_err(classify)?;
+            entries.push(Entry { rowid, seq });
             drop_entities.execute([&r.id]).map_err(classify)?;
             for e in &r.entities {
                 entity.execute(rusqlite::params![r.id, e.kind, e.key, e.surface, e.mentions]).map_err(classify)?;
@@ -195,10 +201,19 @@ fn write_rows(conn: &mut Connection, sql: &str, rows: &[&ArticleRow]) -> Result<
             drop_story.execute([id]).map_err(classify)?;
         }
     }
-    tx.commit().map_err(classify)
+    tx.commit().map_err(classify)?;
+    Ok(entries)
 }
 
-fn writer_loop(mut conn: Connection, mut rx: mpsc::Receiver<Job>) {
+/// Hand committed rows to the indexer, which replies to their jobs.
+fn forward(index: &SyncSender<Committed>, committed: Committed) {
+    if let Err(SendError(committed)) = index.send(committed) {
+        let err = WriteError::Unavailable("the search indexer stopped".into());
+        committed.jobs.into_iter().for_each(|j| reply(j, Err(err.clone())));
+    }
+}
+
+fn writer_loop(mut conn: Connection, mut rx: mpsc::Receiver<Job>, index: SyncSender<Committed>) {
     let sql = upsert_sql();
     while let Some(first) = rx.blocking_recv() {
         let jobs = fill(first, &mut rx);
@@ -206,16 +221,27 @@ fn writer_loop(mut conn: Connection, mut rx: mpsc::Receiver<Job>) {
         let started = std::time::Instant::now();
         let result = write_rows(&mut conn, &sql, &rows);
         crate::store::record_batch("sqlite", rows.len(), started.elapsed());
-        if isolate(&jobs, &result) {
+        let failed = result.as_ref().map(|_| ()).map_err(Clone::clone);
+        if isolate(&jobs, &failed) {
+            let mut committed = Committed { jobs: Vec::new(), entries: Vec::new() };
             for job in jobs {
-                let r = write_rows(&mut conn, &sql, &[&job.row]);
-                reply(job, r);
+                match write_rows(&mut conn, &sql, &[&job.row]) {
+                    Ok(entries) => {
+                        committed.entries.extend(entries);
+                        committed.jobs.push(job);
+                    }
+                    Err(e) => reply(job, Err(e)),
+                }
             }
-        } else {
-            if let Err(e) = &result {
+            forward(&index, committed);
+            continue;
+        }
+        match result {
+            Ok(entries) => forward(&index, Committed { jobs, entries }),
+            Err(e) => {
                 error!(error = %e, rows = jobs.len(), "sqlite batch failed");
+                jobs.into_iter().for_each(|j| reply(j, Err(e.clone())));
             }
-            jobs.into_iter().for_each(|j| reply(j, result.clone()));
         }
     }
 }
@@ -229,11 +255,19 @@ pub struct SqliteStore {
 impl SqliteStore {
     pub fn open(path: &Path) -> Result<Self, SinkError> {
         let conn = open_migrated(path)?;
+        let index = sqlite_fts::open(path)?;
+        let reader = open_conn(path)?;
         let (batcher, rx) = Batcher::channel();
+        let (index_tx, index_rx) = sqlite_fts::channel();
+        let spawn_err = |e: std::io::Error| SinkError::Open(e.to_string());
+        std::thread::Builder::new()
+            .name("sqlite-indexer".into())
+            .spawn(move || sqlite_fts::indexer_loop(index, reader, index_rx))
+            .map_err(spawn_err)?;
         std::thread::Builder::new()
             .name("sqlite-writer".into())
-            .spawn(move || writer_loop(conn, rx))
-            .map_err(|e| SinkError::Open(e.to_string()))?;
+            .spawn(move || writer_loop(conn, rx, index_tx))
+            .map_err(spawn_err)?;
         Ok(Self { batcher, path: path.to_owned() })
     }
 

@@ -377,6 +377,8 @@ async fn connections(name: &str) -> i64 {
 fn sqlite(path: &str) -> rusqlite::Connection {
     let conn = rusqlite::Connection::open(path).unwrap_or_else(|e| panic!("open {path}: {e}"));
     conn.busy_timeout(Duration::from_secs(10)).expect("set busy_timeout");
+    // The full-text index lives in a file of its own (sqlite_fts.rs).
+    newsflow_sink::sqlite_fts::attach(&conn, std::path::Path::new(path), true).expect("attach the search index");
     conn
 }
 

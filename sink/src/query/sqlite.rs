@@ -38,10 +38,20 @@ impl Pool {
         // Read-only: the web server can never write the store by mistake.
         // The file is in WAL mode (the writer set it), so these reads never
         // block the writer nor wait for it.
-        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI;
         let conn = Connection::open_with_flags(&*self.path, flags)
             .map_err(|e| QueryError::Unavailable(format!("{}: {e}", self.path.display())))?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        // The full-text index (its own file, see sqlite_fts.rs), created by
+        // the sink when it opens the store.
+        let attached = crate::sqlite_fts::attach(&conn, &self.path, true)
+            .map_err(|e| QueryError::Unavailable(format!("search index of {}: {e}", self.path.display())))?;
+        if !attached {
+            return Err(QueryError::Unavailable(format!(
+                "no search index beside {} yet: start the sink (newsflow run or newsflow sink) once",
+                self.path.display()
+            )));
+        }
         Ok(conn)
     }
 
