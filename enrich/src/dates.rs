@@ -237,6 +237,11 @@ fn is_mark(c: char) -> bool {
 
 /// Month at `toks[i..]` (one or two words, with an optional "/other name"
 /// gloss: "حزيران/يونيو"); returns the month and tokens consumed.
+/// Whether normalized word `w` is a month name or the first word of one.
+pub fn is_month_word(w: &str) -> bool {
+    MONTHS.iter().any(|(m, _)| *m == w || m.split(' ').next() == Some(w))
+}
+
 fn month_at(toks: &[Tok], i: usize) -> Option<(u32, usize)> {
     let Some(Tok::Word(w)) = toks.get(i) else { return None };
     let w = w.strip_prefix("و").filter(|s| MONTHS.iter().any(|(m, _)| m == s)).unwrap_or(w);

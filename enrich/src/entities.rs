@@ -1,18 +1,16 @@
-//! Places and organizations from a small gazetteer, with clitic-aware
-//! matching (و ف + ب ل ك + ال: "وبالعراق", "للبرتغال" find العراق,
-//! البرتغال).
-//!
-//! Gazetteer source and license: written by hand for newsflow (no external
-//! data), same license as the project. It is a seed, not coverage: about
-//! 150 names (countries, capitals and major cities, regions, international
-//! organizations), Arabic and English. Persons are not covered yet. The
-//! list was written after looking at the most frequent LOC/ORG names of the
-//! AQMAR evaluation set, so its AQMAR score is optimistic for those names.
+//! Places, organizations and people: the gazetteer ([`crate::gazetteer`],
+//! sources and licenses in its data files) with clitic-aware matching
+//! (و ف, then ب ل ك, then ال: "وبالعراق", "للبرتغال" find العراق,
+//! البرتغال), organizations by rule ([`crate::orgs`]), then the person
+//! rules of [`crate::persons`] on the tokens left.
 
 use std::collections::HashMap;
-use std::sync::OnceLock;
 
+use crate::gazetteer::gazetteer;
 use crate::normalize::normalize;
+use crate::orgs::find_orgs;
+use crate::persons::find_persons;
+use crate::terms::is_stop;
 
 /// What kind of entity.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
@@ -35,207 +33,26 @@ impl Kind {
 }
 
 /// One match: token span `[start, end)` over the whitespace tokens of the
-/// input, the kind and the normalized key of the gazetteer entry.
+/// input, the kind, the normalized key of the gazetteer entry (or of the
+/// name found by rules) and the country of a place, when known.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Mention {
     pub start: usize,
     pub end: usize,
     pub kind: Kind,
     pub key: String,
-}
-
-/// `names|…` per line: first name is the key. Arabic spelling variants are
-/// listed; normalization folds hamza, ta marbuta and alef maqsura.
-const LOC: &str = "العراق|iraq
-سوريا|سورية|syria
-مصر|egypt
-لبنان|lebanon
-الأردن|jordan
-فلسطين|palestine
-إسرائيل|israel
-السعودية|المملكة العربية السعودية|saudi arabia
-الإمارات|الإمارات العربية المتحدة|uae
-قطر|qatar
-الكويت|kuwait
-البحرين|bahrain
-عمان|سلطنة عمان|oman
-اليمن|yemen
-ليبيا|libya
-تونس|tunisia
-الجزائر|algeria
-المغرب|morocco
-موريتانيا|mauritania
-السودان|sudan
-الصومال|somalia
-جيبوتي|djibouti
-إيران|iran
-تركيا|turkey
-أفغانستان|afghanistan
-باكستان|pakistan
-الهند|india
-الصين|china
-اليابان|japan
-كوريا|korea
-كوريا الشمالية|north korea
-كوريا الجنوبية|south korea
-روسيا|russia
-أوكرانيا|ukraine
-الولايات المتحدة|الولايات المتحدة الأمريكية|الولايات المتحدة الأميركية|أمريكا|أميركا|united states
-كندا|canada
-المكسيك|mexico
-البرازيل|brazil
-الأرجنتين|argentina
-بريطانيا|المملكة المتحدة|united kingdom|britain
-إنجلترا|إنكلترا|england
-فرنسا|france
-ألمانيا|germany
-إيطاليا|italy
-إسبانيا|اسبانيا|spain
-البرتغال|portugal
-اليونان|greece
-هولندا|netherlands
-بلجيكا|belgium
-سويسرا|switzerland
-النمسا|austria
-السويد|sweden
-النرويج|norway
-الدنمارك|denmark
-بولندا|poland
-نيجيريا|nigeria
-إثيوبيا|ethiopia
-كينيا|kenya
-مالي|mali
-النيجر|niger
-تشاد|chad
-أستراليا|australia
-إندونيسيا|indonesia
-ماليزيا|malaysia
-بغداد|baghdad
-دمشق|damascus
-القاهرة|cairo
-بيروت|beirut
-عمّان|amman
-القدس|jerusalem
-غزة|gaza
-الرياض|riyadh
-جدة|jeddah
-مكة|مكة المكرمة|mecca
-المدينة المنورة|medina
-أبوظبي|أبو ظبي|abu dhabi
-دبي|dubai
-الدوحة|doha
-الكويت العاصمة
-المنامة|manama
-مسقط|muscat
-صنعاء|sanaa
-عدن|aden
-الحديدة|hodeidah
-طرابلس|tripoli
-بنغازي|benghazi
-الجزائر العاصمة|algiers
-الرباط|rabat
-الدار البيضاء|casablanca
-مراكش|marrakech
-الخرطوم|khartoum
-طهران|tehran
-أنقرة|ankara
-إسطنبول|اسطنبول|istanbul
-موسكو|moscow
-واشنطن|washington
-نيويورك|new york
-لندن|london
-باريس|paris
-برلين|berlin
-روما|rome
-مدريد|madrid
-برشلونة|barcelona
-لشبونة|lisbon
-أثينا|athens
-بكين|beijing
-طوكيو|tokyo
-الموصل|mosul
-البصرة|basra
-أربيل|erbil
-كربلاء|karbala
-النجف|najaf
-حلب|aleppo
-حمص|homs
-إدلب|idlib
-الرقة|raqqa
-الشام|levant
-أوروبا|europe
-آسيا|asia
-أفريقيا|إفريقيا|africa
-الخليج|الخليج العربي|gulf
-الشرق الأوسط|middle east";
-
-const ORG: &str = "الأمم المتحدة|united nations
-مجلس الأمن|مجلس الأمن الدولي|security council
-الجامعة العربية|جامعة الدول العربية|arab league
-الاتحاد الأوروبي|european union
-حلف شمال الأطلسي|الناتو|nato
-الاتحاد الأفريقي|الاتحاد الإفريقي|african union
-منظمة الصحة العالمية|world health organization
-صندوق النقد الدولي|imf
-البنك الدولي|world bank
-منظمة التعاون الإسلامي
-مجلس التعاون الخليجي|gcc
-الفيفا|الاتحاد الدولي لكرة القدم|fifa
-اليويفا|uefa
-اللجنة الأولمبية الدولية|ioc
-الصليب الأحمر|red cross
-منظمة العفو الدولية|amnesty international
-أوبك|opec
-داعش|تنظيم الدولة الإسلامية|isis
-القاعدة|al qaeda
-حزب الله|hezbollah
-حماس|hamas
-طالبان|taliban
-الحوثيين|الحوثيون|houthis
-التحالف الدولي
-ريال مدريد|real madrid
-برشلونة
-مانشستر يونايتد|manchester united
-ليفربول|liverpool
-بايرن ميونخ|bayern munich
-رويترز|reuters
-وكالة الصحافة الفرنسية|afp";
-
-struct Gazetteer {
-    /// First token of a name → (name tokens, kind, key), longest first.
-    by_first: HashMap<String, Vec<(Vec<String>, Kind, String)>>,
-}
-
-fn gazetteer() -> &'static Gazetteer {
-    static G: OnceLock<Gazetteer> = OnceLock::new();
-    G.get_or_init(|| {
-        let mut by_first: HashMap<String, Vec<(Vec<String>, Kind, String)>> = HashMap::new();
-        for (list, kind) in [(LOC, Kind::Loc), (ORG, Kind::Org)] {
-            for line in list.lines() {
-                let names: Vec<String> = line.split('|').map(normalize).filter(|n| !n.is_empty()).collect();
-                let Some(key) = names.first().cloned() else { continue };
-                for n in names {
-                    let toks: Vec<String> = n.split(' ').map(str::to_owned).collect();
-                    by_first.entry(toks[0].clone()).or_default().push((toks, kind, key.clone()));
-                }
-            }
-        }
-        for v in by_first.values_mut() {
-            v.sort_by_key(|e| std::cmp::Reverse(e.0.len()));
-        }
-        Gazetteer { by_first }
-    })
+    pub country: Option<String>,
 }
 
 /// Forms of a normalized token with its proclitics removed, the token itself
 /// first: "وبالعراق" → [وبالعراق, بالعراق, العراق, عراق…]; "للبرتغال" also
 /// gives "البرتغال".
-fn forms(tok: &str) -> Vec<String> {
+pub(crate) fn forms(tok: &str) -> Vec<String> {
     let mut out = vec![tok.to_owned()];
     let mut rest = tok;
     for c in ['و', 'ف'] {
         if let Some(r) = rest.strip_prefix(c)
-            && r.chars().count() >= 2
+            && r.chars().count() >= 3
         {
             rest = r;
             out.push(rest.to_owned());
@@ -249,7 +66,7 @@ fn forms(tok: &str) -> Vec<String> {
     }
     for c in ['ب', 'ل', 'ك'] {
         if let Some(r) = rest.strip_prefix(c)
-            && r.chars().count() >= 2
+            && r.chars().count() >= 3
         {
             out.push(r.to_owned());
         }
@@ -257,8 +74,15 @@ fn forms(tok: &str) -> Vec<String> {
     out
 }
 
+/// Whether raw token `raw` is written in capitals (for acronyms).
+fn is_capitals(raw: &str) -> bool {
+    let letters = raw.trim_matches(|c: char| !c.is_alphanumeric());
+    !letters.is_empty() && !letters.chars().any(|c| c.is_lowercase())
+}
+
 /// Gazetteer mentions in `tokens` (raw whitespace tokens), longest match
-/// first, no overlaps.
+/// first, no overlaps; then people by rules on the tokens left. Sorted by
+/// position.
 pub fn find_in_tokens(tokens: &[&str]) -> Vec<Mention> {
     let g = gazetteer();
     let norm: Vec<String> = tokens.iter().map(|t| normalize(t)).collect();
@@ -267,10 +91,19 @@ pub fn find_in_tokens(tokens: &[&str]) -> Vec<Mention> {
     while i < norm.len() {
         let mut found = None;
         'forms: for f in forms(&norm[i]) {
-            for (name, kind, key) in g.by_first.get(&f).into_iter().flatten() {
-                let n = name.len();
-                if i + n <= norm.len() && (1..n).all(|k| norm[i + k] == name[k]) {
-                    found = Some(Mention { start: i, end: i + n, kind: *kind, key: key.clone() });
+            for name in g.starting_with(&f) {
+                let n = name.tokens.len();
+                if i + n <= norm.len()
+                    && (1..n).all(|k| norm[i + k] == name.tokens[k])
+                    && (!name.acronym || tokens[i..i + n].iter().all(|t| is_capitals(t)))
+                {
+                    found = Some(Mention {
+                        start: i,
+                        end: i + n,
+                        kind: name.kind,
+                        key: name.key.clone(),
+                        country: name.country.clone(),
+                    });
                     break 'forms;
                 }
             }
@@ -281,6 +114,46 @@ pub fn find_in_tokens(tokens: &[&str]) -> Vec<Mention> {
                 out.push(m);
             }
             None => i += 1,
+        }
+    }
+    let orgs = find_orgs(&norm, &out);
+    out.retain(|m| !orgs.iter().any(|o| o.start <= m.start && m.end <= o.end));
+    out.extend(orgs);
+    let mut taken = vec![false; norm.len()];
+    for m in &out {
+        taken[m.start..m.end].iter_mut().for_each(|t| *t = true);
+    }
+    let persons = find_persons(&norm, &taken);
+    for m in &persons {
+        taken[m.start..m.end].iter_mut().for_each(|t| *t = true);
+    }
+    let surnames = surname_mentions(&norm, &taken, &persons);
+    out.extend(persons);
+    out.extend(surnames);
+    out.sort_by_key(|m| m.start);
+    out
+}
+
+/// Later mentions of a person by the last word of a full name found
+/// earlier or later in the same text ("كريستيانو رونالدو" … "رونالدو").
+fn surname_mentions(norm: &[String], taken: &[bool], persons: &[Mention]) -> Vec<Mention> {
+    let mut by_last: HashMap<&str, &str> = HashMap::new();
+    for m in persons.iter().filter(|m| m.end - m.start >= 2) {
+        let last = norm[m.end - 1].as_str();
+        if last.chars().count() >= 3 && !is_stop(last) {
+            by_last.entry(last).or_insert(m.key.as_str());
+        }
+    }
+    if by_last.is_empty() {
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    for (i, tok) in norm.iter().enumerate() {
+        if taken[i] {
+            continue;
+        }
+        if let Some(key) = forms(tok).iter().find_map(|f| by_last.get(f.as_str())) {
+            out.push(Mention { start: i, end: i + 1, kind: Kind::Per, key: (*key).to_owned(), country: None });
         }
     }
     out

@@ -47,6 +47,9 @@ pub struct EntityOut {
     pub kind: Kind,
     pub surface: Vec<String>,
     pub count: usize,
+    /// ISO 3166 alpha-2 country of a place, when known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub country: Option<String>,
 }
 
 /// Longest text scanned for entities, in bytes (from the start).
@@ -69,7 +72,9 @@ fn entities_of(text: &str) -> Vec<EntityOut> {
                     e.surface.push(surface);
                 }
             }
-            None => out.push(EntityOut { key: m.key, kind: m.kind, surface: vec![surface], count: 1 }),
+            None => {
+                out.push(EntityOut { key: m.key, kind: m.kind, surface: vec![surface], count: 1, country: m.country })
+            }
         }
     }
     out

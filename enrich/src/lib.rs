@@ -4,9 +4,13 @@
 //! - [`normalize`]: the one text normalization used by all matching (Arabic
 //!   letter forms, diacritics, tatweel, digits, punctuation, case).
 //! - [`language`]: language and script detection.
+//! - [`amounts`]: money, percentages and counts.
 //! - [`cluster`]: exact/near duplicates and story ids, one pass.
 //! - [`dates`]: date strings and dates mentioned in text, to ISO 8601.
-//! - [`entities`]: places and organizations from a small gazetteer.
+//! - [`entities`]: places (with their country), organizations and people.
+//! - [`gazetteer`]: the gazetteer and person-name data files.
+//! - [`orgs`]: organizations by head noun + place or adjective.
+//! - [`persons`]: people by title, attribution and name rules.
 //! - [`keys`]: dedup keys and mentioned dates not on the wire yet.
 //! - [`search`]: the search form of text shared by full-text search and
 //!   alert rules.
@@ -14,12 +18,16 @@
 //! - [`terms`]: index terms (stop words, clitics) for story matching.
 //! - [`stage`]: the enricher stage: `articles` → `enriched`.
 
+pub mod amounts;
 pub mod cluster;
 pub mod dates;
 pub mod entities;
+pub mod gazetteer;
 pub mod keys;
 pub mod language;
 pub mod normalize;
+pub mod orgs;
+pub mod persons;
 pub mod search;
 pub mod shingles;
 pub mod stage;

@@ -28,7 +28,13 @@ pub fn enrich(article: &ArticleMsg) -> Enrichment {
         entities: extra
             .entities
             .into_iter()
-            .map(|e| Entity { key: e.key, kind: e.kind.as_str().to_owned(), surface: e.surface, count: e.count })
+            .map(|e| Entity {
+                key: e.key,
+                kind: e.kind.as_str().to_owned(),
+                surface: e.surface,
+                count: e.count,
+                country: e.country,
+            })
             .collect(),
         dates_mentioned: extra.dates,
         hashtags: extra.hashtags,

@@ -141,6 +141,10 @@ pub struct Entity {
     /// Times mentioned.
     #[serde(default)]
     pub count: usize,
+    /// ISO 3166 alpha-2 country of a place (also of a curated organization
+    /// or person), when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub country: Option<String>,
 }
 
 /// `alerts`: a rule matched a story. One alert per (rule, story): the

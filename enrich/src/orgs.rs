@@ -1,0 +1,175 @@
+//! Organizations by rule: a head noun (نادي, منتخب, وزارة, حزب, جامعة…)
+//! followed by a place or a nisba adjective: "منتخب البرتغال", "المنتخب
+//! البرتغالي", "وزارة دفاع الولايات المتحدة", "جامعة القاهرة", "الاتحاد
+//! المصري لكرة القدم".
+
+use crate::entities::{Kind, Mention, forms};
+use crate::terms::is_stop;
+
+/// Head nouns of organization names (normalized, with or without ال).
+const HEADS: &[&str] = &[
+    "نادي",
+    "منتخب",
+    "حزب",
+    "حركه",
+    "جمعيه",
+    "شركه",
+    "مؤسسه",
+    "جامعه",
+    "وزاره",
+    "اتحاد",
+    "منظمه",
+    "هيئه",
+    "وكاله",
+    "جيش",
+    "مصرف",
+    "بنك",
+    "صحيفه",
+    "قناه",
+    "محكمه",
+    "برلمان",
+    "جبهه",
+    "تنظيم",
+    "معهد",
+    "اكاديميه",
+    "لجنه",
+    "كتائب",
+    "قوات",
+    "شرطه",
+    "بلديه",
+    "حكومه",
+    "مجلس",
+    "البنك",
+    "الجيش",
+    "الاتحاد",
+    "المنتخب",
+    "النادي",
+    "الحزب",
+    "الحركه",
+    "الجمعيه",
+    "الشركه",
+    "المؤسسه",
+    "الجامعه",
+    "الوزاره",
+    "المنظمه",
+    "الهيئه",
+    "الوكاله",
+    "المحكمه",
+    "البرلمان",
+    "الجبهه",
+    "المعهد",
+    "الاكاديميه",
+    "اللجنه",
+    "القوات",
+    "الشرطه",
+    "الحكومه",
+];
+
+/// Words allowed between the head and the place or adjective.
+const MIDDLE: &[&str] = &[
+    "كره",
+    "القدم",
+    "لكره",
+    "دفاع",
+    "الدفاع",
+    "خارجيه",
+    "الخارجيه",
+    "داخليه",
+    "الداخليه",
+    "الصحه",
+    "التعليم",
+    "العدل",
+    "الماليه",
+    "الاقتصاد",
+    "النقد",
+    "الامن",
+    "التحرير",
+    "العمال",
+    "الشعب",
+    "الدوله",
+    "حقوق",
+    "الانسان",
+    "السله",
+    "اليد",
+    "الطائره",
+];
+
+/// "البرتغالي", "المصريه", "الوطني": a definite nisba adjective.
+fn is_nisba(t: &str) -> bool {
+    t.starts_with("ال") && (t.ends_with('ي') || t.ends_with("يه")) && t.chars().count() >= 5 && !is_stop(t)
+}
+
+/// Organization mentions from `norm` (normalized tokens) and the places
+/// already found (`places`, sorted by start). A place inside a found
+/// organization belongs to it: callers drop it.
+pub fn find_orgs(norm: &[String], places: &[Mention]) -> Vec<Mention> {
+    let place_at = |i: usize| places.iter().find(|m| m.start == i && m.kind == Kind::Loc);
+    let taken = |i: usize| places.iter().any(|m| m.start <= i && i < m.end);
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < norm.len() {
+        if taken(i) || !forms(&norm[i]).iter().any(|f| HEADS.contains(&f.as_str())) {
+            i += 1;
+            continue;
+        }
+        let (mut j, mut anchored) = (i + 1, false);
+        while j < norm.len() && j - i <= 5 {
+            if let Some(p) = place_at(j) {
+                j = p.end;
+                anchored = true;
+                break;
+            } else if taken(j) {
+                break;
+            } else if is_nisba(&norm[j]) {
+                j += 1;
+                anchored = true;
+                break;
+            } else if MIDDLE.contains(&norm[j].as_str()) {
+                j += 1;
+            } else {
+                break;
+            }
+        }
+        // Trailing middle words belong to the name only before an anchor.
+        while j > i + 1 && MIDDLE.contains(&norm[j - 1].as_str()) && !anchored {
+            j -= 1;
+        }
+        if anchored {
+            let mut key: Vec<String> = norm[i..j].to_vec();
+            if let Some(f) = forms(&key[0]).into_iter().find(|f| HEADS.contains(&f.as_str())) {
+                key[0] = f;
+            }
+            out.push(Mention { start: i, end: j, kind: Kind::Org, key: key.join(" "), country: None });
+            i = j;
+        } else {
+            i += 1;
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::entities::find;
+
+    fn orgs(text: &str) -> Vec<(String, usize, usize)> {
+        find(text).into_iter().filter(|m| m.kind == Kind::Org).map(|m| (m.key, m.start, m.end)).collect()
+    }
+
+    #[test]
+    fn head_with_place_or_adjective() {
+        assert_eq!(orgs("فاز منتخب البرتغال أمس"), vec![("منتخب البرتغال".to_owned(), 1, 3)]);
+        assert_eq!(orgs("وقال المنتخب البرتغالي"), vec![("المنتخب البرتغالي".to_owned(), 1, 3)]);
+        assert_eq!(orgs("بيان وزارة الدفاع الأميركية").len(), 1);
+        assert_eq!(orgs("طلاب جامعة القاهرة")[0].1..orgs("طلاب جامعة القاهرة")[0].2, 1..3);
+    }
+
+    #[test]
+    fn head_alone_is_no_organization() {
+        assert!(orgs("اجتمع المجلس أمس").is_empty());
+        assert!(orgs("وزارة").is_empty());
+        // The place stays a place when no head precedes it.
+        assert!(find("في البرتغال").iter().any(|m| m.kind == Kind::Loc));
+    }
+}

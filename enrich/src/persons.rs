@@ -1,0 +1,337 @@
+//! People named in text, by rules over the person-name lexicon
+//! ([`crate::gazetteer::person_names`]):
+//!
+//! - after a title or role: "الرئيس محمد مرسي", "وزير الخارجية الأميركي
+//!   أنتوني بلينكن" (role modifiers and places are skipped), "المتحدث باسم
+//!   الحكومة …";
+//! - after a verb of saying: "وقال خالد المصري", "وأكد …";
+//! - a given name followed by at least one more name token or a connector
+//!   (بن, ابن, أبو, عبد, آل): "يوسف بن تاشفين", "إسحاق نيوتن".
+//!
+//! Leaders of the curated gazetteer are found by the gazetteer itself.
+
+use crate::entities::{Kind, Mention, forms};
+use crate::gazetteer::{NameToken, person_names};
+use crate::terms::is_stop;
+
+/// Titles and roles before a name (normalized, without clitics).
+const TITLES: &[&str] = &[
+    "الرئيس",
+    "الرئيسه",
+    "رئيس",
+    "رئيسه",
+    "الملك",
+    "الملكه",
+    "الامير",
+    "الاميره",
+    "الشيخ",
+    "الشيخه",
+    "السيد",
+    "السيده",
+    "الدكتور",
+    "الدكتوره",
+    "المهندس",
+    "الوزير",
+    "الوزيره",
+    "وزير",
+    "وزيره",
+    "السلطان",
+    "الامام",
+    "البابا",
+    "الجنرال",
+    "العقيد",
+    "اللواء",
+    "العميد",
+    "المشير",
+    "النائب",
+    "نائب",
+    "السفير",
+    "القاضي",
+    "المستشار",
+    "الخليفه",
+    "الحاج",
+    "الاستاذ",
+    "الكاتب",
+    "الكاتبه",
+    "الشاعر",
+    "الشاعره",
+    "الروائي",
+    "الفنان",
+    "الفنانه",
+    "المخرج",
+    "الممثل",
+    "الممثله",
+    "المغني",
+    "المغنيه",
+    "اللاعب",
+    "اللاعبه",
+    "المدرب",
+    "الفيلسوف",
+    "المؤرخ",
+    "الصحفي",
+    "الصحفيه",
+    "المتحدث",
+    "الناطق",
+    "المبعوث",
+    "المفكر",
+    "القائد",
+    "الزعيم",
+    "زعيم",
+    "قائد",
+    "مدير",
+    "الامين",
+    "امين",
+    "الباحث",
+    "الاديب",
+    "القس",
+    "الاب",
+    "المطران",
+    "الحاكم",
+    "حاكم",
+    "محافظ",
+    "المحافظ",
+    "الجنرال",
+    "الاميرال",
+    "الامبراطور",
+    "الامبراطوره",
+    "القيصر",
+    "الفرعون",
+    "مستشار",
+    "الداعيه",
+    "المرشح",
+    "المرشحه",
+    "سفير",
+    "مبعوث",
+    "متحدث",
+    "الناشط",
+    "الناشطه",
+    "المعارض",
+    "المعارضه",
+];
+
+/// Words between a role and the name ("وزير الخارجية الأميركي X").
+const ROLE_WORDS: &[&str] = &[
+    "باسم",
+    "الوزراء",
+    "وزراء",
+    "خارجيه",
+    "دفاع",
+    "داخليه",
+    "ماليه",
+    "الخارجيه",
+    "الدفاع",
+    "الداخليه",
+    "الماليه",
+    "مجلس",
+    "حكومه",
+    "الحكومه",
+    "العام",
+    "السابق",
+    "الاسبق",
+    "الحالي",
+    "الجديد",
+    "المنتخب",
+    "الدولي",
+    "الاعلي",
+    "الاول",
+    "الثاني",
+    "المتحده",
+    "الامم",
+    "العامه",
+    "جمهوريه",
+    "الجمهوريه",
+    "الاعلام",
+    "النواب",
+    "الشوري",
+];
+
+/// Verbs of saying and announcing before a speaker (without و / ف).
+const SAY: &[&str] = &[
+    "قال",
+    "قالت",
+    "اكد",
+    "اكدت",
+    "اوضح",
+    "اوضحت",
+    "اضاف",
+    "اضافت",
+    "صرح",
+    "صرحت",
+    "اعلن",
+    "اعلنت",
+    "اشار",
+    "اشارت",
+    "ذكر",
+    "ذكرت",
+    "شدد",
+    "شددت",
+    "لفت",
+    "لفتت",
+    "نفي",
+    "نفت",
+    "دعا",
+    "دعت",
+    "طالب",
+    "طالبت",
+    "حذر",
+    "حذرت",
+    "كشف",
+    "كشفت",
+    "تابع",
+    "تابعت",
+    "اعتبر",
+    "اعتبرت",
+    "راي",
+    "رات",
+    "كتب",
+    "كتبت",
+    "يقول",
+    "تقول",
+];
+
+/// Tokens inside a name.
+const CONNECTORS: &[&str] = &["بن", "ابن", "بنت", "ابو", "ال", "عبد", "ولد"];
+
+/// Whether two or more non-given name tokens in a row make a person.
+const OTHER_PAIRS: bool = true;
+
+/// Longest name kept, in tokens.
+const MAX_NAME: usize = 5;
+
+fn lexicon(tok: &str) -> Option<NameToken> {
+    if is_stop(tok) || TITLES.contains(&tok) || SAY.contains(&tok) || CONNECTORS.contains(&tok) {
+        return None;
+    }
+    person_names().get(tok).copied()
+}
+
+/// The lexicon reading of the first token of a name, behind clitics.
+fn first_name(tok: &str) -> Option<NameToken> {
+    forms(tok).iter().find_map(|f| lexicon(f))
+}
+
+fn any_form_in(tok: &str, list: &[&str]) -> bool {
+    forms(tok).iter().any(|f| list.contains(&f.as_str()))
+}
+
+/// End of the name starting at `i` (exclusive), or `None` when `norm[i]`
+/// starts no name. `trailing_unknown` lets one last token outside the
+/// lexicon close a name after a title or verb of saying ("الرئيس جوزيف X").
+fn name_run(norm: &[String], taken: &[bool], i: usize, trailing_unknown: bool) -> Option<(usize, NameToken)> {
+    if *taken.get(i)? {
+        return None;
+    }
+    // "عبد الرحمن", "أبو بكر", "ابن سينا" open a name as a given name does.
+    let opens = forms(norm.get(i)?).iter().any(|f| ["عبد", "ابو", "ابن"].contains(&f.as_str()));
+    let (first, mut end) = if opens && i + 1 < norm.len() && !taken[i + 1] && lexicon(&norm[i + 1]).is_some() {
+        (NameToken::Given, i + 2)
+    } else {
+        (first_name(&norm[i])?, i + 1)
+    };
+    while end < norm.len() && end - i < MAX_NAME && !taken[end] {
+        let t = norm[end].as_str();
+        if CONNECTORS.contains(&t) && end + 1 < norm.len() && !taken[end + 1] {
+            // "عبد الرحمن", "بن تاشفين": the connector and what follows.
+            end += 2;
+        } else if lexicon(t).is_some() {
+            end += 1;
+        } else {
+            break;
+        }
+    }
+    // "عبد" + what follows, but never a name ending in a connector.
+    while end > i + 1 && CONNECTORS.contains(&norm[end - 1].as_str()) {
+        end -= 1;
+    }
+    if trailing_unknown && end == i + 1 && end < norm.len() && !taken[end] && plausible_unknown(&norm[end]) {
+        end += 1;
+    }
+    Some((end, first))
+}
+
+/// A token outside the lexicon that may still end a name: a word, not a
+/// stop word, not a number, not a definite-article adjective or role.
+fn plausible_unknown(t: &str) -> bool {
+    t.chars().count() >= 3
+        && t.chars().all(|c| ('\u{0621}'..='\u{064A}').contains(&c))
+        && !forms(t).iter().any(|f| is_stop(f))
+        && !t.starts_with("ال")
+        && !SAY.contains(&t)
+        && !TITLES.contains(&t)
+}
+
+/// Person mentions over normalized tokens `norm`; `taken[k]` marks tokens
+/// already in another mention (they are never part of a person).
+pub fn find_persons(norm: &[String], taken: &[bool]) -> Vec<Mention> {
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < norm.len() {
+        let mut found = None;
+        if !taken[i] && (any_form_in(&norm[i], TITLES) || any_form_in(&norm[i], SAY)) {
+            // Skip role words and places between the title and the name.
+            let mut j = i + 1;
+            while j < norm.len() && j - i <= 4 && (taken[j] || ROLE_WORDS.contains(&norm[j].as_str())) {
+                j += 1;
+            }
+            found = name_run(norm, taken, j, true).map(|(end, _)| (j, end));
+        }
+        if found.is_none()
+            && let Some((end, first)) = name_run(norm, taken, i, false)
+            && end - i >= 2
+            && (first == NameToken::Given || OTHER_PAIRS)
+        {
+            found = Some((i, end));
+        }
+        match found {
+            Some((start, end)) => {
+                let mut key_tokens: Vec<String> = norm[start..end].to_vec();
+                if let Some(f) =
+                    forms(&key_tokens[0]).into_iter().find(|f| lexicon(f).is_some() || CONNECTORS.contains(&f.as_str()))
+                {
+                    key_tokens[0] = f;
+                }
+                out.push(Mention { start, end, kind: Kind::Per, key: key_tokens.join(" "), country: None });
+                i = end;
+            }
+            None => i += 1,
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::normalize::normalize;
+
+    fn persons(text: &str) -> Vec<(String, usize, usize)> {
+        let norm: Vec<String> = text.split_whitespace().map(normalize).collect();
+        let taken = vec![false; norm.len()];
+        find_persons(&norm, &taken).into_iter().map(|m| (m.key, m.start, m.end)).collect()
+    }
+
+    #[test]
+    fn names_after_titles_and_verbs_of_saying() {
+        let got = persons("وقال الرئيس أحمد سعيد إن الاجتماع مهم");
+        assert_eq!(got, vec![("احمد سعيد".to_owned(), 2, 4)]);
+        let got = persons("وأكد خالد يوسف أن");
+        assert_eq!(got[0].1..got[0].2, 1..3);
+    }
+
+    #[test]
+    fn given_name_with_connector_or_second_name() {
+        let got = persons("دخل يوسف بن تاشفين المدينة");
+        assert_eq!(got, vec![("يوسف بن تاشفين".to_owned(), 1, 4)]);
+        let got = persons("ولعبد الرحمن حسن دور");
+        assert_eq!(got.len(), 1);
+        assert_eq!(got[0].0.split(' ').next(), Some("عبد"));
+    }
+
+    #[test]
+    fn no_person_in_plain_text_or_taken_tokens() {
+        assert!(persons("ارتفعت أسعار النفط في الأسواق اليوم").is_empty());
+        let norm: Vec<String> = "الرئيس محمد مرسي".split(' ').map(normalize).collect();
+        assert!(find_persons(&norm, &[false, true, true]).is_empty());
+        assert!(find_persons(&[], &[]).is_empty());
+    }
+}
