@@ -117,6 +117,8 @@ async fn run(mut cfg: Config, args: RunArgs) -> Result<()> {
             min_interval_secs: None,
             max_interval_secs: None,
             language: Some("ar".into()),
+            timezone: None,
+            tags: Vec::new(),
         });
         // The demo's pages all live on one host: let them through quickly.
         cfg.fetcher.per_host_rps = cfg.fetcher.per_host_rps.max(20.0);

@@ -146,6 +146,15 @@ pub struct SourceConfig {
     /// Language hint for the source's articles (ISO 639-1).
     #[serde(default)]
     pub language: Option<String>,
+    /// IANA time zone of the source (`"Asia/Riyadh"`): feed dates written
+    /// without an offset are read as local time there. Default none: such
+    /// dates are dropped (the extractor looks for one on the page).
+    #[serde(default)]
+    pub timezone: Option<String>,
+    /// Free labels for people and tools (`["gulf", "economy"]`), shown by
+    /// `newsflow sources list`; at most 32, each 1–64 characters.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<String>,
 }
 
 impl SourceConfig {
@@ -157,7 +166,14 @@ impl SourceConfig {
             min_interval_secs: None,
             max_interval_secs: None,
             language: None,
+            timezone: None,
+            tags: Vec::new(),
         }
+    }
+
+    /// The source's time zone, when it names a valid one.
+    pub fn tz(&self) -> Option<chrono_tz::Tz> {
+        self.timezone.as_deref().and_then(|z| z.parse().ok())
     }
 
     /// The adaptive interval's start and bounds for this source: the
@@ -192,6 +208,29 @@ impl SourceConfig {
         }
         if self.interval_secs == Some(0) {
             return Err(format!("sources[{index}].interval_secs: must be at least 1"));
+        }
+        if let (Some(min), Some(max)) = (self.min_interval_secs, self.max_interval_secs)
+            && min > max
+        {
+            return Err(format!(
+                "sources[{index}].min_interval_secs ({min}) must not exceed max_interval_secs ({max})"
+            ));
+        }
+        if self.min_interval_secs == Some(0) {
+            return Err(format!("sources[{index}].min_interval_secs: must be at least 1"));
+        }
+        if let Some(z) = &self.timezone
+            && z.parse::<chrono_tz::Tz>().is_err()
+        {
+            return Err(format!("sources[{index}].timezone: {z:?} is not an IANA time zone like \"Asia/Riyadh\""));
+        }
+        if self.tags.len() > 32 {
+            return Err(format!("sources[{index}].tags: at most 32, got {}", self.tags.len()));
+        }
+        if let Some(bad) =
+            self.tags.iter().find(|t| t.trim().is_empty() || t.chars().count() > 64 || t.chars().any(char::is_control))
+        {
+            return Err(format!("sources[{index}].tags: {bad:?} must be 1-64 printable characters"));
         }
         Ok(())
     }

@@ -37,10 +37,30 @@ pub fn parse_feed_with_type(
     base: Option<&str>,
     content_type: Option<&str>,
 ) -> Result<Vec<FeedEntry>, FeedError> {
+    parse_feed_in(bytes, base, content_type, None)
+}
+
+/// [`parse_feed_with_type`] for a source whose dates without an offset are
+/// local time in `tz` (see [`crate::dates`]): entries feed-rs found no date
+/// for are read again with the zone-aware parser.
+pub fn parse_feed_in(
+    bytes: &[u8],
+    base: Option<&str>,
+    content_type: Option<&str>,
+    tz: Option<chrono_tz::Tz>,
+) -> Result<Vec<FeedEntry>, FeedError> {
     let is_json = bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{');
     let bytes = if is_json { Cow::Borrowed(bytes) } else { fix_rss_version(xml_to_utf8(bytes, content_type).0) };
-    let parsed = std::panic::catch_unwind(|| feed_rs::parser::Builder::new().base_uri(base).build().parse(&bytes[..]));
-    let feed = match parsed {
+    let parse = |tz: Option<chrono_tz::Tz>| {
+        std::panic::catch_unwind(|| {
+            let mut builder = feed_rs::parser::Builder::new().base_uri(base);
+            if let Some(tz) = tz {
+                builder = builder.timestamp_parser(move |t| crate::dates::parse_in_zone(t, tz));
+            }
+            builder.build().parse(&bytes[..])
+        })
+    };
+    let mut feed = match parse(None) {
         // An `<rss>` without a `<channel>` (or a similar shell) is an empty
         // feed, not an unreadable one.
         Ok(Err(feed_rs::parser::ParseFeedError::ParseError(feed_rs::parser::ParseErrorKind::NoFeedRoot)))
@@ -51,6 +71,17 @@ pub fn parse_feed_with_type(
         Ok(r) => r.map_err(|e| FeedError(e.to_string()))?,
         Err(_) => return Err(FeedError("the feed parser failed on this document".into())),
     };
+    if tz.is_some()
+        && feed.entries.iter().any(|e| e.published.is_none() && e.updated.is_none())
+        && let Ok(Ok(zoned)) = parse(tz)
+        && zoned.entries.len() == feed.entries.len()
+    {
+        for (e, z) in feed.entries.iter_mut().zip(zoned.entries) {
+            if e.published.is_none() && e.updated.is_none() {
+                e.published = z.published.or(z.updated);
+            }
+        }
+    }
     let base_url = base.and_then(|b| url::Url::parse(b).ok());
     let feed_language = feed.language.clone();
     let entries = feed
@@ -294,6 +325,22 @@ mod tests {
         assert!(discover_feeds("<link", "https://e.com/").is_empty());
         assert!(discover_feeds("<link rel=alternate type=application/rss+xml href=", "https://e.com/").len() <= 1);
         assert!(discover_feeds("no links", "not a url").is_empty());
+    }
+
+    #[test]
+    fn dates_without_offset_take_the_source_s_time_zone() {
+        let rss = br#"<rss version="2.0"><channel><title>t</title>
+            <item><title>A</title><link>https://e.com/a</link><pubDate>2024-03-10 09:30:00</pubDate></item>
+            <item><title>B</title><link>https://e.com/b</link><pubDate>Sun, 10 Mar 2024 09:30:00 +0000</pubDate></item>
+            </channel></rss>"#;
+        let plain = parse_feed(rss, None).unwrap();
+        assert_eq!(plain[0].hint.published, None, "no zone known: no date");
+        let tz: chrono_tz::Tz = "Asia/Riyadh".parse().unwrap();
+        let zoned = parse_feed_in(rss, None, None, Some(tz)).unwrap();
+        let want = |s: &str| Some(DateTime::parse_from_rfc3339(s).unwrap());
+        assert_eq!(zoned[0].hint.published, want("2024-03-10T06:30:00Z"));
+        assert_eq!(zoned[1].hint.published, want("2024-03-10T09:30:00Z"), "an offset is kept");
+        assert_eq!(plain[1].hint.published, zoned[1].hint.published);
     }
 
     #[test]

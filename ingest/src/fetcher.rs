@@ -19,7 +19,7 @@ use tokio_util::sync::CancellationToken;
 use tracing::{debug, info, warn};
 
 use crate::charset::decode_html;
-use crate::feeds::{FeedEntry, FeedError, discover_feeds, parse_feed_with_type};
+use crate::feeds::{FeedEntry, FeedError, discover_feeds, parse_feed_in};
 use crate::http::{Accept, Conditional, FetchError, Fetched};
 use crate::politeness::{Polite, backoff_delay, host_key, jitter};
 use crate::sitemap::{MAX_URLS, Sitemap, SitemapError, looks_like_sitemap, parse_sitemap};
@@ -45,6 +45,8 @@ pub enum FetcherError {
     Feed(#[from] FeedError),
     #[error(transparent)]
     Sitemap(#[from] SitemapError),
+    #[error(transparent)]
+    Kafka(#[from] newsflow_kafka::KafkaError),
 }
 
 /// Feeds announced by a homepage that are tried, in page order.
@@ -52,6 +54,13 @@ pub const MAX_DISCOVERED_FEEDS: usize = 3;
 
 /// Child sitemaps read per poll of an index: bounds one poll's work.
 pub const MAX_CHILD_SITEMAPS: usize = 50;
+
+/// The window first polls of never-polled sources are spread over: 2 ms
+/// per source (20 s for 10,000), never more than a source's interval. A
+/// handful of sources start at once.
+pub fn first_poll_spread(sources: usize) -> Duration {
+    Duration::from_millis(2 * sources as u64)
+}
 
 fn is_robots_txt(url: &str) -> bool {
     url::Url::parse(url).is_ok_and(|u| u.path() == "/robots.txt")
@@ -72,6 +81,9 @@ pub struct Fetcher {
     state: Arc<FetchState>,
     producer: Producer,
     topics: Topics,
+    /// The shared state topic seen records are published to, when several
+    /// instances share the sources.
+    pub(crate) state_topic: Option<String>,
 }
 
 impl Fetcher {
@@ -81,54 +93,100 @@ impl Fetcher {
         producer: Producer,
         topics: Topics,
     ) -> Result<Self, FetcherError> {
-        Ok(Self { polite: Polite::new(&cfg)?, cfg, state, producer, topics })
+        Ok(Self { polite: Polite::new(&cfg)?, cfg, state, producer, topics, state_topic: None })
     }
 
-    /// Poll every source on its interval until `cancel`.
+    /// The fetcher's local state.
+    pub fn state(&self) -> &Arc<FetchState> {
+        &self.state
+    }
+
+    /// Wait for queued records to be delivered (at shutdown).
+    pub fn flush(&self) {
+        self.producer.flush(Duration::from_secs(10));
+    }
+
+    /// Poll every source on its interval until `cancel` (one instance
+    /// alone; [`crate::scaleout::run_shared`] shares sources between
+    /// instances).
     pub async fn run(self: Arc<Self>, sources: Vec<SourceConfig>, cancel: CancellationToken) {
         info!(sources = sources.len(), "fetcher started");
+        let spread = first_poll_spread(sources.len());
         let mut tasks = tokio::task::JoinSet::new();
         for src in sources {
             let this = self.clone();
             let cancel = cancel.clone();
-            tasks.spawn(async move {
-                let bounds = src.bounds(&this.cfg);
-                let mut interval = bounds.start;
-                let max_backoff = Duration::from_secs(this.cfg.max_backoff_secs).max(bounds.max);
-                let mut failures: u32 = 0;
-                loop {
-                    let delay = match this.poll_once(&src, &cancel).await {
-                        Ok(report) => {
-                            failures = 0;
-                            let new = report.sent + report.failed;
-                            interval = crate::schedule::next_interval(interval, report.entries, new, bounds);
-                            debug!(source = %src.source_id(), new, next_in_secs = interval.as_secs(), "polled");
-                            interval
-                        }
-                        Err(e) => {
-                            failures = failures.saturating_add(1);
-                            let mut delay = backoff_delay(interval, failures, max_backoff, jitter());
-                            if let FetcherError::Http(FetchError::Throttled { retry_after: Some(ra), .. }) = &e {
-                                delay = delay.max(*ra);
-                            }
-                            warn!(source = %src.source_id(), error = %e, failures, retry_in_secs = delay.as_secs(), "poll failed");
-                            let next = Utc::now() + chrono::Duration::from_std(delay).unwrap_or_default();
-                            if let Err(e) = this.state.backed_off(&src.source_id(), failures, next) {
-                                warn!(error = %e, "cannot record backoff");
-                            }
-                            delay
-                        }
-                    };
-                    tokio::select! {
-                        _ = tokio::time::sleep(delay) => {}
-                        _ = cancel.cancelled() => break,
-                    }
-                }
-            });
+            tasks.spawn(async move { this.poll_loop(src, spread, cancel).await });
         }
         while tasks.join_next().await.is_some() {}
         self.producer.flush(Duration::from_secs(10));
         info!("fetcher stopped");
+    }
+
+    /// Poll one source on its adaptive interval until `cancel`; polls start
+    /// an interval apart (not an interval after the last poll ended). The
+    /// first poll waits for what is left of the interval recorded in the
+    /// state (or of a backoff), so a restart or a hand-over does not poll
+    /// early; a source never polled starts at a random point of `spread`
+    /// (see [`first_poll_spread`]), so thousands of sources do not all start
+    /// at once.
+    pub async fn poll_loop(self: Arc<Self>, src: SourceConfig, spread: Duration, cancel: CancellationToken) {
+        let bounds = src.bounds(&self.cfg);
+        let source_id = src.source_id();
+        let max_backoff = Duration::from_secs(self.cfg.max_backoff_secs).max(bounds.max);
+        let recorded = self.state.schedule(&source_id).unwrap_or_default();
+        let adapt = bounds.min != bounds.max;
+        let mut interval = match recorded.interval {
+            Some(i) if adapt => i.clamp(bounds.min, bounds.max),
+            _ => bounds.start,
+        };
+        let mut failures = recorded.failures;
+        let now = Utc::now();
+        let due = match (recorded.next_poll, recorded.last_polled) {
+            (Some(next), _) if failures > 0 => Some(next),
+            (_, Some(last)) => Some(last + chrono::Duration::from_std(interval).unwrap_or_default()),
+            _ => None,
+        };
+        let first = match due {
+            Some(d) => (d - now).to_std().unwrap_or_default().min(max_backoff),
+            None => spread.min(interval).mul_f64(jitter()),
+        };
+        tokio::select! {
+            _ = tokio::time::sleep(first) => {}
+            _ = cancel.cancelled() => return,
+        }
+        loop {
+            let started = tokio::time::Instant::now();
+            let delay = match self.poll_once(&src, &cancel).await {
+                Ok(report) => {
+                    failures = 0;
+                    let new = report.sent + report.failed;
+                    interval = crate::schedule::next_interval(interval, report.entries, new, bounds);
+                    if adapt && let Err(e) = self.state.set_interval(&source_id, interval) {
+                        warn!(error = %e, "cannot record the poll interval");
+                    }
+                    debug!(source = %source_id, new, next_in_secs = interval.as_secs(), "polled");
+                    interval
+                }
+                Err(e) => {
+                    failures = failures.saturating_add(1);
+                    let mut delay = backoff_delay(interval, failures, max_backoff, jitter());
+                    if let FetcherError::Http(FetchError::Throttled { retry_after: Some(ra), .. }) = &e {
+                        delay = delay.max(*ra);
+                    }
+                    warn!(source = %source_id, error = %e, failures, retry_in_secs = delay.as_secs(), "poll failed");
+                    let next = Utc::now() + chrono::Duration::from_std(delay).unwrap_or_default();
+                    if let Err(e) = self.state.backed_off(&source_id, failures, next) {
+                        warn!(error = %e, "cannot record backoff");
+                    }
+                    delay
+                }
+            };
+            tokio::select! {
+                _ = tokio::time::sleep_until(started + delay) => {}
+                _ = cancel.cancelled() => break,
+            }
+        }
     }
 
     /// Poll one source once: read its feed, send every unseen article.
@@ -179,7 +237,7 @@ impl Fetcher {
             }
         }
         self.state.body_seen(&source_id, &body_hash(&feed.body))?;
-        let entries = match self.entries_of(&source_id, &feed).await {
+        let entries = match self.entries_of(src, &source_id, &feed).await {
             Ok(entries) => entries,
             Err(e) => {
                 metrics::counter!(names::POLLS, "outcome" => "error").increment(1);
@@ -231,9 +289,15 @@ impl Fetcher {
 
     /// A source's entries: a sitemap (or sitemap index, read one level
     /// deep), a feed, or a homepage announcing feeds, told apart by content.
-    async fn entries_of(&self, source_id: &str, doc: &Fetched) -> Result<Vec<FeedEntry>, FetcherError> {
+    async fn entries_of(
+        &self,
+        src: &SourceConfig,
+        source_id: &str,
+        doc: &Fetched,
+    ) -> Result<Vec<FeedEntry>, FetcherError> {
+        let tz = src.tz();
         if !looks_like_sitemap(&doc.body) {
-            let err = match parse_feed_with_type(&doc.body, Some(&doc.final_url), doc.content_type().as_deref()) {
+            let err = match parse_feed_in(&doc.body, Some(&doc.final_url), doc.content_type().as_deref(), tz) {
                 Ok(entries) => return Ok(entries),
                 Err(e) => e,
             };
@@ -242,7 +306,7 @@ impl Fetcher {
             for feed_url in discover_feeds(&html, &doc.final_url).into_iter().take(MAX_DISCOVERED_FEEDS) {
                 match self.request(&feed_url, &Conditional::default(), Accept::Any).await {
                     Ok(feed) => {
-                        match parse_feed_with_type(&feed.body, Some(&feed.final_url), feed.content_type().as_deref()) {
+                        match parse_feed_in(&feed.body, Some(&feed.final_url), feed.content_type().as_deref(), tz) {
                             Ok(entries) => {
                                 debug!(source = %source_id, feed = %feed_url, "feed discovered");
                                 return Ok(entries);
@@ -315,6 +379,11 @@ impl Fetcher {
         cancel: &CancellationToken,
     ) -> Result<bool, FetcherError> {
         let id = item_id(&entry.url);
+        if cancel.is_cancelled() {
+            // Stopping (shutdown, or the source moved to another instance):
+            // left unseen for whoever polls the source next.
+            return Ok(false);
+        }
         let page = match self.request(&entry.url, &Conditional::default(), Accept::Page).await {
             Ok(p) => p,
             Err(e) => {
@@ -322,7 +391,7 @@ impl Fetcher {
                 warn!(item_id = %id, url = %entry.url, error = %e, "article fetch failed");
                 if !e.is_transient() {
                     // A 404 or an oversized page will not get better.
-                    self.state.mark_seen(&id, &entry.url, source_id, &format!("gave up: {e}"))?;
+                    self.seen(&id, &entry.url, source_id, &format!("gave up: {e}"), cancel).await?;
                 }
                 return Ok(false);
             }
@@ -350,7 +419,7 @@ impl Fetcher {
         let topic = self.topics.name(TopicKind::RawPages);
         match self.producer.send(&topic, &id, &env.encode(), cancel).await {
             Ok(()) => {
-                self.state.mark_seen(&id, &entry.url, source_id, "sent")?;
+                self.seen(&id, &entry.url, source_id, "sent", cancel).await?;
                 metrics::counter!(names::PAGES).increment(1);
                 debug!(item_id = %id, url = %entry.url, "page sent");
                 Ok(true)
@@ -358,10 +427,37 @@ impl Fetcher {
             Err(SendError::Cancelled(_)) => Ok(false),
             Err(SendError::Rejected(why)) => {
                 warn!(item_id = %id, %why, "raw page rejected by the broker");
-                self.state.mark_seen(&id, &entry.url, source_id, &format!("rejected: {why}"))?;
+                self.seen(&id, &entry.url, source_id, &format!("rejected: {why}"), cancel).await?;
                 Ok(false)
             }
         }
+    }
+
+    /// Record an item as handled, locally and (when shared) on the state
+    /// topic, acknowledged before this returns.
+    async fn seen(
+        &self,
+        id: &str,
+        url: &str,
+        source_id: &str,
+        outcome: &str,
+        cancel: &CancellationToken,
+    ) -> Result<(), FetcherError> {
+        self.state.mark_seen(id, url, source_id, outcome)?;
+        if let Some(topic) = &self.state_topic {
+            let rec = crate::state::SharedSeen {
+                item_id: id.to_owned(),
+                url: url.to_owned(),
+                source_id: source_id.to_owned(),
+                outcome: outcome.to_owned(),
+                seen_at: Utc::now().to_rfc3339(),
+            };
+            let value = serde_json::to_vec(&rec).unwrap_or_default();
+            if let Err(e) = self.producer.send(topic, id, &value, cancel).await {
+                warn!(item_id = %id, error = %e, "seen record not shared");
+            }
+        }
+        Ok(())
     }
 
     /// One polite request (see [`crate::politeness`]).

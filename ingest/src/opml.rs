@@ -14,23 +14,27 @@ pub enum OpmlError {
 }
 
 /// Every `<outline xmlUrl=…>` of an OPML document, in document order, as
-/// sources (id from the outline's title when it has one). Outlines without
-/// an http(s) `xmlUrl` (folders) are skipped; duplicates are kept once.
+/// sources (id from the outline's title when it has one; the titles of the
+/// folders it sits in as tags). Outlines without an http(s) `xmlUrl`
+/// (folders) are skipped; duplicates are kept once.
 pub fn parse_opml(text: &str) -> Result<Vec<SourceConfig>, OpmlError> {
     let mut reader = quick_xml::Reader::from_str(text);
     let mut seen_root = false;
     let mut sources: Vec<SourceConfig> = Vec::new();
     let mut depth = 0usize;
+    // One entry per open element: the folder title of an open outline.
+    let mut folders: Vec<Option<String>> = Vec::new();
     loop {
         let event = reader.read_event().map_err(|e| OpmlError::Xml(e.to_string()))?;
-        let e = match event {
+        let (e, open) = match event {
             Event::Start(e) => {
                 depth += 1;
-                e
+                (e, true)
             }
-            Event::Empty(e) => e,
+            Event::Empty(e) => (e, false),
             Event::End(_) => {
                 depth = depth.saturating_sub(1);
+                folders.pop();
                 continue;
             }
             // A truncated file must not import half a list silently.
@@ -39,6 +43,9 @@ pub fn parse_opml(text: &str) -> Result<Vec<SourceConfig>, OpmlError> {
             _ => continue,
         };
         let name = e.local_name().as_ref().to_ascii_lowercase();
+        if open {
+            folders.push(None);
+        }
         if !seen_root {
             if name != "opml" {
                 return Err(OpmlError::NotOpml(format!("root element <{name}>")));
@@ -65,12 +72,16 @@ pub fn parse_opml(text: &str) -> Result<Vec<SourceConfig>, OpmlError> {
             }
         }
         let Some(url) = url.filter(|u: &String| u.starts_with("http://") || u.starts_with("https://")) else {
+            if open && let Some(last) = folders.last_mut() {
+                *last = title.filter(|t| t.chars().count() <= 64 && !t.chars().any(char::is_control));
+            }
             continue;
         };
         if sources.iter().any(|s| s.url == url) {
             continue;
         }
         let mut source = SourceConfig::from_url(&url);
+        source.tags = folders.iter().flatten().take(32).cloned().collect();
         source.id = title
             .map(|t| slug(&t))
             .filter(|s| !s.is_empty() && !sources.iter().any(|o| o.id.as_deref() == Some(s.as_str())));
@@ -106,6 +117,7 @@ mod tests {
         let s = parse_opml(opml).unwrap();
         assert_eq!(s.len(), 2);
         assert_eq!(s[0].id.as_deref(), Some("بي-بي-سي-عربي"));
+        assert_eq!(s[0].tags, ["عربي"], "the folder becomes a tag");
         assert_eq!(s[1].url, "https://www.lemonde.fr/rss/une.xml");
         assert_eq!(s[1].id.as_deref(), Some("le-monde-co"));
     }

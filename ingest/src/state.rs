@@ -33,6 +33,26 @@ pub struct SourceHealth {
     pub next_poll: Option<DateTime<Utc>>,
 }
 
+/// A source's schedule as last recorded (see [`FetchState::schedule`]).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Schedule {
+    pub interval: Option<std::time::Duration>,
+    pub last_polled: Option<DateTime<Utc>>,
+    pub next_poll: Option<DateTime<Utc>>,
+    pub failures: u32,
+}
+
+/// A seen record as every fetcher instance shares it (the value of a
+/// `fetch-state` record, keyed by the item id).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct SharedSeen {
+    pub item_id: String,
+    pub url: String,
+    pub source_id: String,
+    pub outcome: String,
+    pub seen_at: String,
+}
+
 /// What the state knows about a source's feed body (see
 /// [`FetchState::feed_meta`]).
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -92,6 +112,7 @@ impl FetchState {
             ("next_poll", "TEXT"),
             ("body_hash", "TEXT"),
             ("not_modified_streak", "INTEGER NOT NULL DEFAULT 0"),
+            ("interval_secs", "INTEGER"),
         ] {
             let exists =
                 conn.prepare("SELECT 1 FROM pragma_table_info('sources') WHERE name = ?1")?.exists([column])?;
@@ -104,7 +125,12 @@ impl FetchState {
             "CREATE TABLE IF NOT EXISTS hosts (
                  host TEXT PRIMARY KEY,
                  conditional_off_at TEXT NOT NULL,
-                 reason TEXT NOT NULL);",
+                 reason TEXT NOT NULL);
+             CREATE TABLE IF NOT EXISTS shared_offsets (
+                 topic TEXT NOT NULL,
+                 partition INTEGER NOT NULL,
+                 next_offset INTEGER NOT NULL,
+                 PRIMARY KEY (topic, partition));",
         )?;
         Ok(Self { conn: Mutex::new(conn) })
     }
@@ -225,6 +251,75 @@ impl FetchState {
         Ok(())
     }
 
+    /// Remember a source's adaptive interval (it survives restarts).
+    pub fn set_interval(&self, source_id: &str, interval: std::time::Duration) -> Result<(), StateError> {
+        self.conn().execute(
+            "INSERT INTO sources (source_id, interval_secs) VALUES (?1, ?2)
+             ON CONFLICT(source_id) DO UPDATE SET interval_secs = ?2",
+            params![source_id, interval.as_secs().max(1) as i64],
+        )?;
+        Ok(())
+    }
+
+    /// Where a source's schedule stood: its last interval, last poll and,
+    /// when backed off, the next poll.
+    pub fn schedule(&self, source_id: &str) -> Result<Schedule, StateError> {
+        let parse = |s: Option<String>| s.and_then(|s| DateTime::parse_from_rfc3339(&s).ok()).map(|d| d.to_utc());
+        Ok(self
+            .conn()
+            .query_row(
+                "SELECT interval_secs, last_polled, next_poll, failures FROM sources WHERE source_id = ?1",
+                [source_id],
+                |r| {
+                    Ok(Schedule {
+                        interval: r.get::<_, Option<i64>>(0)?.map(|s| std::time::Duration::from_secs(s.max(1) as u64)),
+                        last_polled: parse(r.get(1)?),
+                        next_poll: parse(r.get(2)?),
+                        failures: r.get::<_, i64>(3)?.clamp(0, u32::MAX as i64) as u32,
+                    })
+                },
+            )
+            .optional()?
+            .unwrap_or_default())
+    }
+
+    /// Apply seen records read from the shared state topic, with the next
+    /// offset of each partition they came from, in one transaction.
+    pub fn apply_shared(
+        &self,
+        topic: &str,
+        records: &[SharedSeen],
+        next_offsets: &[(i32, i64)],
+    ) -> Result<(), StateError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        {
+            let mut seen = tx.prepare_cached(
+                "INSERT OR IGNORE INTO seen (item_id, url, source_id, outcome, seen_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+            )?;
+            for r in records {
+                seen.execute(params![r.item_id, r.url, r.source_id, r.outcome, r.seen_at])?;
+            }
+            let mut off = tx.prepare_cached(
+                "INSERT INTO shared_offsets (topic, partition, next_offset) VALUES (?1, ?2, ?3)
+                 ON CONFLICT(topic, partition) DO UPDATE SET next_offset = MAX(next_offset, ?3)",
+            )?;
+            for (p, o) in next_offsets {
+                off.execute(params![topic, p, o])?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// The next offset to read of each partition of the shared state topic.
+    pub fn shared_offsets(&self, topic: &str) -> Result<std::collections::HashMap<i32, i64>, StateError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare("SELECT partition, next_offset FROM shared_offsets WHERE topic = ?1")?;
+        let rows = stmt.query_map([topic], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
     pub fn health(&self) -> Result<Vec<SourceHealth>, StateError> {
         let conn = self.conn();
         let mut stmt = conn.prepare(
@@ -286,5 +381,30 @@ mod tests {
         assert!(st.conditional_disabled("e.com:80").unwrap());
         assert_ne!(body_hash(b"a"), body_hash(b"b"));
         let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn schedule_and_shared_records_persist() {
+        let st = FetchState::in_memory().unwrap();
+        assert_eq!(st.schedule("src").unwrap(), Schedule::default());
+        st.set_interval("src", std::time::Duration::from_secs(420)).unwrap();
+        st.poll_ok("src", &Conditional::default(), 0).unwrap();
+        let s = st.schedule("src").unwrap();
+        assert_eq!(s.interval, Some(std::time::Duration::from_secs(420)));
+        assert!(s.last_polled.is_some() && s.next_poll.is_none() && s.failures == 0);
+        let rec = |id: &str| SharedSeen {
+            item_id: id.into(),
+            url: format!("https://e.com/{id}"),
+            source_id: "other".into(),
+            outcome: "sent".into(),
+            seen_at: Utc::now().to_rfc3339(),
+        };
+        st.apply_shared("t", &[rec("a"), rec("b")], &[(0, 5), (2, 1)]).unwrap();
+        // Offsets only move forward; records already seen stay as they were.
+        st.apply_shared("t", &[rec("a")], &[(0, 3)]).unwrap();
+        assert!(st.is_seen("a").unwrap() && st.is_seen("b").unwrap());
+        let offsets = st.shared_offsets("t").unwrap();
+        assert_eq!((offsets[&0], offsets[&2], offsets.len()), (5, 1, 2));
+        assert!(st.shared_offsets("other-topic").unwrap().is_empty());
     }
 }

@@ -52,16 +52,19 @@ async fn serve(feed: Feed) -> SocketAddr {
 }
 
 fn fetcher(addr: SocketAddr) -> (Fetcher, Arc<FetchState>) {
+    let state = Arc::new(FetchState::in_memory().unwrap());
+    (fetcher_on(addr, state.clone()), state)
+}
+
+/// A fetcher on `state` (a restart keeps the state).
+fn fetcher_on(addr: SocketAddr, state: Arc<FetchState>) -> Fetcher {
     let cfg = FetcherConfig {
         per_host_rps: 100.0,
         allow_hosts: vec![addr.to_string()],
         verify_not_modified_every: 2,
         ..Default::default()
     };
-    let state = Arc::new(FetchState::in_memory().unwrap());
-    // Never used: every article is disallowed by robots.txt.
-    let producer = Producer::new(&KafkaConfig { brokers: "127.0.0.1:9".into(), ..Default::default() }).unwrap();
-    (Fetcher::new(cfg, state.clone(), producer, Topics::new("t")).unwrap(), state)
+    Fetcher::new(cfg, state, producer(), Topics::new("t")).unwrap()
 }
 
 #[tokio::test]
@@ -147,4 +150,46 @@ async fn a_failing_source_is_backed_off_not_hammered() {
     let h = health.iter().find(|h| h.source_id == src.source_id()).unwrap();
     assert!(h.failures >= 2 && h.next_poll.is_some(), "{h:?}");
     assert_eq!(h.last_error.as_deref(), Some("HTTP status 500"));
+}
+
+#[tokio::test]
+async fn a_restarted_fetcher_polls_when_due_and_keeps_the_adapted_interval() {
+    use std::time::Duration;
+    let feed = Feed::default();
+    let addr = serve(feed.clone()).await;
+    let (f, state) = fetcher(addr);
+    let src = SourceConfig {
+        interval_secs: Some(3),
+        min_interval_secs: Some(2),
+        max_interval_secs: Some(60),
+        ..SourceConfig::from_url(&format!("http://{addr}/feed.xml"))
+    };
+    let polls = || feed.conditions.lock().unwrap().len();
+    let run_for = |f: Fetcher, d: Duration| {
+        let (src, cancel) = (src.clone(), CancellationToken::new());
+        let run = tokio::spawn(Arc::new(f).run(vec![src], cancel.clone()));
+        async move {
+            tokio::time::sleep(d).await;
+            cancel.cancel();
+            run.await.unwrap();
+        }
+    };
+    // A source never polled is polled at once.
+    run_for(f, Duration::from_millis(700)).await;
+    assert_eq!(polls(), 1);
+    // Restarted on the same state: nothing before the 3 s interval is up.
+    let again = || fetcher_on(addr, state.clone());
+    run_for(again(), Duration::from_millis(1500)).await;
+    assert_eq!(polls(), 1, "a restart does not poll early");
+    run_for(again(), Duration::from_millis(2000)).await;
+    assert_eq!(polls(), 2, "then it polls when due");
+    // That poll found nothing new (304): the interval grew by half and is
+    // remembered across the restart.
+    let s = state.schedule(&src.source_id()).unwrap();
+    assert_eq!(s.interval, Some(Duration::from_secs(4)), "{s:?}");
+}
+
+/// Never used: every article is disallowed by robots.txt.
+fn producer() -> Producer {
+    Producer::new(&KafkaConfig { brokers: "127.0.0.1:9".into(), ..Default::default() }).unwrap()
 }

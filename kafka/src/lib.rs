@@ -11,10 +11,13 @@
 //! - [`producer`]: an idempotent producer that sends records and waits for the
 //!   broker's acknowledgement, retrying transient failures.
 //! - [`admin`]: create or verify topics idempotently.
+//! - [`assign`]: fetcher coordination: source ownership through a consumer
+//!   group on the compacted `fetch-state` topic, and the shared seen-record.
 //! - [`embedded`]: the local Kafka-compatible broker (tansu) run as a managed
 //!   child process for zero-setup use.
 
 pub mod admin;
+pub mod assign;
 pub mod config;
 pub mod embedded;
 pub mod error;

@@ -22,7 +22,7 @@ pub enum SourcesCommand {
         #[arg(long, value_name = "CONFIG")]
         into: Option<std::path::PathBuf>,
     },
-    /// List the configured sources.
+    /// List the configured sources (id, URL, tags, time zone, language).
     List,
     /// Each source's health from the fetcher's state: last poll, last
     /// success, last error, new items.
@@ -58,7 +58,17 @@ pub async fn run(cfg: Config, args: SourcesArgs) -> Result<()> {
         }
         SourcesCommand::List => {
             for s in &cfg.sources {
-                println!("{}\t{}", s.source_id(), s.url);
+                let mut line = format!("{}\t{}", s.source_id(), s.url);
+                if !s.tags.is_empty() {
+                    line.push_str(&format!("\ttags: {}", s.tags.join(", ")));
+                }
+                if let Some(z) = &s.timezone {
+                    line.push_str(&format!("\ttimezone: {z}"));
+                }
+                if let Some(l) = &s.language {
+                    line.push_str(&format!("\tlanguage: {l}"));
+                }
+                println!("{line}");
             }
         }
         SourcesCommand::Status => {
