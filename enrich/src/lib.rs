@@ -11,6 +11,9 @@
 //! - [`gazetteer`]: the gazetteer and person-name data files.
 //! - [`orgs`]: organizations by head noun + place or adjective.
 //! - [`persons`]: people by title, attribution and name rules.
+//! - [`keyphrases`]: repeated words and phrases.
+//! - [`quotes`]: quotations and their speakers.
+//! - [`summary`]: a short extractive summary.
 //! - [`keys`]: dedup keys and mentioned dates not on the wire yet.
 //! - [`search`]: the search form of text shared by full-text search and
 //!   alert rules.
@@ -23,14 +26,17 @@ pub mod cluster;
 pub mod dates;
 pub mod entities;
 pub mod gazetteer;
+pub mod keyphrases;
 pub mod keys;
 pub mod language;
 pub mod normalize;
 pub mod orgs;
 pub mod persons;
+pub mod quotes;
 pub mod search;
 pub mod shingles;
 pub mod stage;
+pub mod summary;
 pub mod terms;
 
 pub use stage::{EnrichStage, enrich};

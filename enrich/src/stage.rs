@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use newsflow_kafka::{Incoming, Outgoing, Stage, StageError};
 use std::sync::Mutex;
 
-use newsflow_wire::{ArticleMsg, EnrichedArticle, Enrichment, Entity, Envelope, TopicKind};
+use newsflow_wire::{Amount, ArticleMsg, EnrichedArticle, Enrichment, Entity, Envelope, Quote, TopicKind};
 use sha2::{Digest, Sha256};
 
 use crate::cluster::{ArticleRef, ClusterConfig, Clusterer};
@@ -16,6 +16,8 @@ use crate::normalize::normalize;
 /// hashtags. [`EnrichStage`] adds the story and duplicate fields.
 pub fn enrich(article: &ArticleMsg) -> Enrichment {
     let detected = detect(&article.text, article.language.as_deref());
+    let text = prefix(&article.text, MAX_SCAN);
+    let title = article.title.as_deref().unwrap_or("");
     let key = normalize(&article.text);
     // Mentions only: the dedup keys (MinHash, hash) are the clusterer's.
     let extra = crate::keys::mentioned(article);
@@ -38,8 +40,35 @@ pub fn enrich(article: &ArticleMsg) -> Enrichment {
             .collect(),
         dates_mentioned: extra.dates,
         hashtags: extra.hashtags,
+        mentions: extra.mentions,
+        amounts: crate::amounts::find_amounts(&format!("{title}\n{text}"))
+            .into_iter()
+            .map(|a| Amount { text: a.text, value: a.value, unit: a.unit, kind: a.kind.to_owned() })
+            .collect(),
+        quotes: crate::quotes::find_quotes(text)
+            .into_iter()
+            .map(|q| Quote { text: q.text, speaker: q.speaker })
+            .collect(),
+        keyphrases: crate::keyphrases::keyphrases(article.title.as_deref(), text, KEYPHRASES),
+        summary: crate::summary::summarize(text, SUMMARY_SENTENCES),
         ..Default::default()
     }
+}
+
+/// Keyphrases and summary sentences kept per article.
+const KEYPHRASES: usize = 8;
+const SUMMARY_SENTENCES: usize = 2;
+
+/// Longest prefix of the text read for amounts, quotes, keyphrases and the
+/// summary, in bytes: a 10 MB page costs what 256 KB does.
+const MAX_SCAN: usize = 256 * 1024;
+
+fn prefix(text: &str, max: usize) -> &str {
+    let mut end = text.len().min(max);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
 }
 
 /// Story and duplicate fields of `enrichment`, from the clusterer.
@@ -109,5 +138,26 @@ mod tests {
         let b = ArticleMsg { text: "قال الوزير ان الاجتماع مهم".into(), ..Default::default() };
         assert_eq!(enrich(&a).content_hash, enrich(&b).content_hash);
         assert_eq!(enrich(&b).word_count, 5);
+    }
+
+    #[test]
+    fn fills_amounts_quotes_keyphrases_and_summary() {
+        let a = ArticleMsg {
+            title: Some("واشنطن تقدم 200 مليون دولار".into()),
+            text: "أعلنت واشنطن تقديم 200 مليون دولار لدعم 79 دولة في مواجهة الجفاف. \
+                   وقال أنتوني بلينكن: «سنواصل دعم الدول المتضررة من الجفاف». \
+                   وتشمل المساعدات الدول المتضررة في أفريقيا وآسيا."
+                .into(),
+            ..Default::default()
+        };
+        let e = enrich(&a);
+        let amounts: Vec<(&str, f64)> = e.amounts.iter().map(|a| (a.unit.as_str(), a.value)).collect();
+        assert_eq!(amounts, vec![("USD", 200e6), ("USD", 200e6), ("دولة", 79.0)]);
+        assert_eq!(e.quotes[0].speaker.as_deref(), Some("أنتوني بلينكن"));
+        assert!(e.keyphrases.iter().any(|k| k == "الدول المتضررة"), "{:?}", e.keyphrases);
+        assert!(e.summary.as_deref().unwrap().starts_with("أعلنت واشنطن"));
+        assert!(e.entities.iter().any(|x| x.kind == "LOC" && x.country.as_deref() == Some("US")));
+        let huge = ArticleMsg { text: "كلمة ".repeat(2_000_000), ..Default::default() };
+        assert!(enrich(&huge).quotes.is_empty());
     }
 }

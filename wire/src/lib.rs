@@ -19,5 +19,7 @@ pub mod topics;
 
 pub use envelope::{DecodeError, Envelope, SCHEMA_VERSION, new_trace_id};
 pub use id::{ItemId, alert_id, canonicalize_url, item_id};
-pub use payload::{Alert, ArticleMsg, DeadLetter, EnrichedArticle, Enrichment, Entity, FeedHint, RawPage};
+pub use payload::{
+    Alert, Amount, ArticleMsg, DeadLetter, EnrichedArticle, Enrichment, Entity, FeedHint, Quote, RawPage,
+};
 pub use topics::{TopicKind, Topics};

@@ -126,6 +126,47 @@ pub struct Enrichment {
     /// Hashtags, underscores read as spaces.
     #[serde(default)]
     pub hashtags: Vec<String>,
+    /// @mentions, as written after the sign.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub mentions: Vec<String>,
+    /// Money, percentages and counts the text gives.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub amounts: Vec<Amount>,
+    /// Quotations, with the speaker when the text names one.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub quotes: Vec<Quote>,
+    /// Keyphrases, best first, as written.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub keyphrases: Vec<String>,
+    /// A short extractive summary (sentences of the text, in order).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub summary: Option<String>,
+}
+
+/// An amount of money, a percentage or a count mentioned in an article.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Amount {
+    /// As written: "200 مليون دولار".
+    pub text: String,
+    /// The number with its scale applied (200000000).
+    pub value: f64,
+    /// ISO 4217 code for money, "%" for a percentage, else the counted
+    /// noun as written ("دولة").
+    #[serde(default)]
+    pub unit: String,
+    /// "money", "percent" or "count".
+    #[serde(default)]
+    pub kind: String,
+}
+
+/// A quotation of an article.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Quote {
+    /// The quoted words, as written.
+    pub text: String,
+    /// Who said it, as written, when the text says.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub speaker: Option<String>,
 }
 
 /// One entity of an article.
