@@ -4,9 +4,10 @@
 //! cargo run --release -p newsflow-extract --example bench -- DATA_DIR [SECONDS]
 //! ```
 //! Runs on the calling thread only. Full extraction and html5ever parsing
-//! alone are timed alternately on each page, so both see the same machine
-//! load; reports pages/s for each, for all pages and for pages of 120-220 KB,
-//! plus peak RSS (VmHWM from /proc/self/status).
+//! alone are timed in alternating passes, so both see the same machine
+//! load; reports pages per wall-clock second and per CPU-second of this
+//! thread (the latter hardly moves when other processes load the machine),
+//! for all pages and for pages of 120-220 KB, plus peak RSS (VmHWM).
 
 // The ground-truth fields are only read by the quality example.
 #[allow(dead_code)]
@@ -21,25 +22,61 @@ fn vm_hwm_kib() -> Option<u64> {
     line.split_whitespace().nth(1)?.parse().ok()
 }
 
-/// Alternates full extraction and parse-only on each page for at least
-/// `min`; returns (extract pages/s, parse pages/s, extractions).
-fn paired(pages: &[&dataset::Page], min: Duration) -> (f64, f64, usize) {
+/// CPU time this thread has run, from /proc/thread-self/schedstat (ns):
+/// unlike wall time it does not grow while other processes hold the cores.
+fn thread_cpu() -> Option<Duration> {
+    let s = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+    s.split_whitespace().next()?.parse().ok().map(Duration::from_nanos)
+}
+
+/// Pages per second of full extraction and of html5ever-only parsing.
+struct Rates {
+    extract_wall: f64,
+    parse_wall: f64,
+    extract_cpu: Option<f64>,
+    parse_cpu: Option<f64>,
+    n: usize,
+}
+
+/// Alternates full extraction and parse-only, one pass over `pages` each
+/// per round, for at least `min`, so both see the same machine load. Wall
+/// time is summed per page; thread CPU time per pass.
+fn paired(pages: &[&dataset::Page], min: Duration) -> Rates {
     let opts: Vec<newsflow_extract::Options> =
         pages.iter().map(|p| newsflow_extract::Options { url: p.row.url.clone(), ..Default::default() }).collect();
     let (mut t_extract, mut t_parse, mut n) = (Duration::ZERO, Duration::ZERO, 0usize);
+    let (mut c_extract, mut c_parse) = (Some(Duration::ZERO), Some(Duration::ZERO));
     let start = Instant::now();
     while start.elapsed() < min && !pages.is_empty() {
+        let c0 = thread_cpu();
         for (p, o) in pages.iter().zip(&opts) {
             let t = Instant::now();
             std::hint::black_box(newsflow_extract::extract(&p.html, o).ok());
             t_extract += t.elapsed();
+        }
+        let c1 = thread_cpu();
+        for p in pages {
             let t = Instant::now();
             std::hint::black_box(scraper::Html::parse_document(&p.html));
             t_parse += t.elapsed();
-            n += 1;
         }
+        let c2 = thread_cpu();
+        n += pages.len();
+        c_extract = c_extract.zip(c0.zip(c1)).map(|(acc, (a, b))| acc + b.saturating_sub(a));
+        c_parse = c_parse.zip(c1.zip(c2)).map(|(acc, (a, b))| acc + b.saturating_sub(a));
     }
-    (n as f64 / t_extract.as_secs_f64(), n as f64 / t_parse.as_secs_f64(), n)
+    let rate = |d: Duration| n as f64 / d.as_secs_f64().max(1e-9);
+    Rates {
+        extract_wall: rate(t_extract),
+        parse_wall: rate(t_parse),
+        extract_cpu: c_extract.map(rate),
+        parse_cpu: c_parse.map(rate),
+        n,
+    }
+}
+
+fn cpu(r: Option<f64>) -> String {
+    r.map_or_else(|| "n/a".to_string(), |r| format!("{r:.0}"))
 }
 
 fn main() {
@@ -68,25 +105,35 @@ fn main() {
     }
 
     let all: Vec<&dataset::Page> = pages.iter().collect();
-    let (extract_rate, parse_rate, n) = paired(&all, Duration::from_secs(secs));
-    let mb_s = extract_rate * bytes as f64 / pages.len().max(1) as f64 / 1e6;
+    let r = paired(&all, Duration::from_secs(secs));
+    let mb_s = r.extract_wall * bytes as f64 / pages.len().max(1) as f64 / 1e6;
     println!(
-        "all pages: extract {extract_rate:.0} pages/s on one core ({mb_s:.1} MB/s, {n} extractions, {ok}/{} ok)",
+        "all pages: extract {:.0} pages/s wall, {} per CPU-second ({mb_s:.1} MB/s, {} extractions, {ok}/{} ok)",
+        r.extract_wall,
+        cpu(r.extract_cpu),
+        r.n,
         pages.len()
     );
     println!(
-        "           parse only (html5ever via scraper) {parse_rate:.0} pages/s; extraction logic adds {:.0}% to the parse time",
-        100.0 * (parse_rate / extract_rate - 1.0)
+        "           parse only (html5ever via scraper) {:.0} pages/s wall, {} per CPU-second; extraction costs {:.2}x the parse time",
+        r.parse_wall,
+        cpu(r.parse_cpu),
+        r.parse_wall / r.extract_wall
     );
 
     // Pages near the ~170 KB size the throughput target is stated for.
     let mid: Vec<&dataset::Page> = pages.iter().filter(|p| (120_000..=220_000).contains(&p.html.len())).collect();
-    let (mid_rate, mid_parse, _) = paired(&mid, Duration::from_secs(secs.div_ceil(2)));
+    let m = paired(&mid, Duration::from_secs(secs.div_ceil(2)));
     let mid_kb = mid.iter().map(|p| p.html.len()).sum::<usize>() as f64 / mid.len().max(1) as f64 / 1000.0;
     println!(
-        "pages of 120-220 KB ({} pages, mean {mid_kb:.0} KB): extract {mid_rate:.0} pages/s, parse only {mid_parse:.0} pages/s",
-        mid.len()
+        "pages of 120-220 KB ({} pages, mean {mid_kb:.0} KB): extract {:.0} pages/s wall, {} per CPU-second; parse only {:.0} wall, {} per CPU-second",
+        mid.len(),
+        m.extract_wall,
+        cpu(m.extract_cpu),
+        m.parse_wall,
+        cpu(m.parse_cpu)
     );
+    println!("load average during the run: {}", std::fs::read_to_string("/proc/loadavg").unwrap_or_default().trim());
     if let Some(hwm) = vm_hwm_kib() {
         println!(
             "peak RSS (VmHWM): {:.1} MiB (of which {:.1} MiB is the loaded pages and binary)",

@@ -23,6 +23,7 @@ mod jsonld;
 mod language;
 mod metadata;
 mod months;
+mod prefilter;
 mod render;
 mod selectors;
 mod tags;
@@ -61,7 +62,7 @@ const MIN_BODY_CHARS: usize = 20;
 pub fn extract(html: &str, opts: &Options) -> Result<Article, ExtractError> {
     guard::check(html, opts.max_bytes)?;
     let compiled = opts.selectors.as_ref().map(SiteSelectors::compile).transpose()?;
-    let dom = Html::parse_document(html);
+    let dom = Html::parse_document(&prefilter::strip(html));
     let mut doc = Doc::build(&dom);
     if let Some(c) = &compiled {
         c.apply_removals(&dom, &mut doc);
