@@ -32,4 +32,9 @@ pub struct Article {
     pub top_image: Option<String>,
     pub tags: Vec<String>,
     pub categories: Vec<String>,
+    /// What made this a best-effort result (an input over
+    /// [`crate::Options::max_bytes`] extracted from its first part). Left
+    /// out of the JSON when empty.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
 }

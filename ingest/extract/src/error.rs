@@ -12,9 +12,6 @@ pub enum ExtractError {
     /// The input is empty or only whitespace.
     #[error("input is empty")]
     Empty,
-    /// The input is larger than [`crate::Options::max_bytes`].
-    #[error("input is {bytes} bytes, over the limit of {limit}")]
-    TooLarge { bytes: usize, limit: usize },
     /// The input does not look like HTML (binary data, plain text, JSON...).
     #[error("input is not HTML: {reason}")]
     NotHtml { reason: String },

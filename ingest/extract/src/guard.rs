@@ -12,10 +12,23 @@ use crate::error::ExtractError;
 /// No real page comes near this; html5ever parses this deep in ~50 ms.
 pub(crate) const MAX_BLOCK_DEPTH: usize = 4096;
 
-pub(crate) fn check(html: &str, max_bytes: usize) -> Result<(), ExtractError> {
-    if html.len() > max_bytes {
-        return Err(ExtractError::TooLarge { bytes: html.len(), limit: max_bytes });
+/// Best effort for inputs over `max_bytes`: the longest prefix of at most
+/// `max_bytes` that ends before a tag (so no tag is cut in half) and on a
+/// char boundary; html5ever closes whatever is left open. `None` when the
+/// input fits.
+pub(crate) fn truncate(html: &str, max_bytes: usize) -> Option<&str> {
+    if html.len() <= max_bytes {
+        return None;
     }
+    let head = prefix(html, max_bytes);
+    // A '<' within the last 64 KiB; beyond that (one giant text node) cut anywhere.
+    let window = head.len().saturating_sub(1 << 16);
+    let end =
+        memchr::memrchr(b'<', &head.as_bytes()[window..]).map(|p| window + p).filter(|&e| e > 0).unwrap_or(head.len());
+    Some(&html[..end])
+}
+
+pub(crate) fn check(html: &str) -> Result<(), ExtractError> {
     if html.trim().is_empty() {
         return Err(ExtractError::Empty);
     }
@@ -144,15 +157,22 @@ mod tests {
     #[test]
     fn refuses_deep_divs_quickly() {
         let s = "<div>".repeat(100_000);
-        assert!(matches!(check(&s, usize::MAX), Err(ExtractError::TooDeep { .. })));
+        assert!(matches!(check(&s), Err(ExtractError::TooDeep { .. })));
     }
 
     #[test]
     fn classifies_non_html() {
-        assert_eq!(check("   \n", 100), Err(ExtractError::Empty));
-        assert!(matches!(check("just text, no tags", 100), Err(ExtractError::NotHtml { .. })));
-        assert!(matches!(check("\u{0}\u{1}\u{2}PNG\u{3}\u{4}", 100), Err(ExtractError::NotHtml { .. })));
-        assert!(matches!(check("<p>x</p>", 3), Err(ExtractError::TooLarge { bytes: 8, limit: 3 })));
-        assert!(check("<p>ok</p>", 100).is_ok());
+        assert_eq!(check("   \n"), Err(ExtractError::Empty));
+        assert!(matches!(check("just text, no tags"), Err(ExtractError::NotHtml { .. })));
+        assert!(matches!(check("\u{0}\u{1}\u{2}PNG\u{3}\u{4}"), Err(ExtractError::NotHtml { .. })));
+        assert!(check("<p>ok</p>").is_ok());
+    }
+
+    #[test]
+    fn truncates_before_a_tag_on_a_char_boundary() {
+        assert_eq!(truncate("<p>ok</p>", 100), None);
+        assert_eq!(truncate("<p>one</p><p>two</p>", 15), Some("<p>one</p>"));
+        // No '<' to cut at but the first: the char boundary at or below the limit.
+        assert_eq!(truncate("<p>\u{627}\u{628}\u{629}", 6), Some("<p>\u{627}"));
     }
 }

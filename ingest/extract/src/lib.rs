@@ -41,9 +41,10 @@ use scraper::Html;
 pub struct Options {
     /// URL the page came from: resolves relative links and is a date source.
     pub url: Option<String>,
-    /// Inputs larger than this are refused with [`ExtractError::TooLarge`]
-    /// (default 20 MiB: far above any real article, small enough that a
-    /// runaway response cannot stall a worker).
+    /// Inputs larger than this are extracted from their first `max_bytes`
+    /// (cut before a tag), with a note in [`Article::warnings`] (default
+    /// 20 MiB: far above any real article, small enough that a runaway
+    /// response cannot stall a worker or blow its memory).
     pub max_bytes: usize,
     /// Per-site CSS overrides.
     pub selectors: Option<SiteSelectors>,
@@ -60,7 +61,20 @@ const MIN_BODY_CHARS: usize = 20;
 
 /// Extracts the article from one HTML page.
 pub fn extract(html: &str, opts: &Options) -> Result<Article, ExtractError> {
-    guard::check(html, opts.max_bytes)?;
+    let mut warnings = Vec::new();
+    let full_len = html.len();
+    let html = match guard::truncate(html, opts.max_bytes) {
+        Some(head) => {
+            warnings.push(format!(
+                "input is {full_len} bytes, over the limit of {}: extracted from the first {} bytes",
+                opts.max_bytes,
+                head.len()
+            ));
+            head
+        }
+        None => html,
+    };
+    guard::check(html)?;
     let compiled = opts.selectors.as_ref().map(SiteSelectors::compile).transpose()?;
     let dom = Html::parse_document(&prefilter::strip(html));
     let mut doc = Doc::build(&dom);
@@ -190,6 +204,7 @@ pub fn extract(html: &str, opts: &Options) -> Result<Article, ExtractError> {
         top_image,
         tags,
         categories,
+        warnings,
     })
 }
 
