@@ -48,6 +48,11 @@ pub struct KafkaConfig {
     /// Messages a stage processes concurrently (bounded: backpressure).
     /// Default 64.
     pub max_in_flight: usize,
+    /// The same for the sink stage, which writes whatever is waiting in one
+    /// transaction (group commit): more in flight makes larger batches, and
+    /// lets SQLite's main writer and its search indexer work on two batches
+    /// at once. Each holds one decoded article (a few KB). Default 1024.
+    pub sink_max_in_flight: usize,
     /// A consumer left with no partitions for this many seconds rejoins its
     /// group. Works around brokers (tansu 0.6) that can leave a member with
     /// an empty assignment after a broker restart. With more consumers than
@@ -94,6 +99,7 @@ impl Default for KafkaConfig {
             drain_deadline_ms: 5_000,
             rejoin_when_idle_secs: 60,
             max_in_flight: 64,
+            sink_max_in_flight: 1024,
             connect_timeout_secs: 120,
             librdkafka: BTreeMap::new(),
             topics: BTreeMap::new(),
@@ -136,6 +142,9 @@ impl KafkaConfig {
         }
         if self.max_in_flight == 0 {
             return bad("max_in_flight", "must be at least 1".into());
+        }
+        if self.sink_max_in_flight == 0 {
+            return bad("sink_max_in_flight", "must be at least 1".into());
         }
         for b in self.brokers.split(',').map(str::trim).filter(|b| !b.is_empty()) {
             let ok = b.rsplit_once(':').is_some_and(|(h, p)| !h.is_empty() && p.parse::<u16>().is_ok());

@@ -46,7 +46,7 @@ impl RunnerOptions {
     pub fn from_config(cfg: &KafkaConfig, stage: &str) -> Self {
         Self {
             group_id: cfg.group_id(stage),
-            max_in_flight: cfg.max_in_flight,
+            max_in_flight: if stage == "sink" { cfg.sink_max_in_flight } else { cfg.max_in_flight },
             drain_deadline: cfg.drain_deadline(),
             rejoin_when_idle: (cfg.rejoin_when_idle_secs > 0).then(|| Duration::from_secs(cfg.rejoin_when_idle_secs)),
         }

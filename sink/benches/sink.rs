@@ -6,8 +6,9 @@
 //! (the runner's default `max_in_flight`), into SQLite and into PostgreSQL.
 //! Kafka is left out: this measures what the sink itself sustains.
 //!
-//! `cargo bench --bench sink -- [N] [sqlite|postgres|both]` (defaults 20000,
-//! both). PostgreSQL: a fresh database on `$NEWSFLOW_TEST_PG` (default
+//! `cargo bench -p newsflow-sink --bench sink -- [N] [sqlite|postgres|both]
+//! [IN_FLIGHT]` (defaults 20000, both, and the sink stage's default
+//! `kafka.sink_max_in_flight`). PostgreSQL: a fresh database on `$NEWSFLOW_TEST_PG` (default
 //! postgres://postgres@127.0.0.1:5432), dropped afterwards.
 
 use std::sync::Arc;
@@ -18,10 +19,9 @@ use newsflow_sink::{SinkStage, Store};
 use newsflow_wire::{ArticleMsg, EnrichedArticle, Envelope, item_id};
 use tokio::task::JoinSet;
 
-const CONCURRENCY: usize = 64;
 
 fn articles() -> Vec<ArticleMsg> {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/data/arabic/ant-sample.jsonl");
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/data/arabic/ant-sample.jsonl");
     let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{path}: {e}"));
     text.lines()
         .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
@@ -76,16 +76,16 @@ fn rss_kb() -> (u64, u64) {
     (field("VmRSS:"), field("VmHWM:"))
 }
 
-async fn run(label: &str, url: &str, msgs: Arc<Vec<Incoming>>) {
+async fn run(label: &str, url: &str, msgs: Arc<Vec<Incoming>>, concurrency: usize) {
     let store = Arc::new(Store::open(url).await.unwrap_or_else(|e| panic!("{label}: {e}")));
     let stage = Arc::new(SinkStage::new(store.clone()));
     let started = Instant::now();
     let mut tasks = JoinSet::new();
-    for t in 0..CONCURRENCY {
+    for t in 0..concurrency {
         let (stage, msgs) = (stage.clone(), msgs.clone());
         tasks.spawn(async move {
             let mut retries = 0u64;
-            for m in msgs.iter().skip(t).step_by(CONCURRENCY) {
+            for m in msgs.iter().skip(t).step_by(concurrency) {
                 // As the runner does: a transient error is retried.
                 loop {
                     match stage.process(m).await {
@@ -128,11 +128,15 @@ async fn main() {
     let args: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with("--")).collect();
     let n: usize = args.first().and_then(|a| a.parse().ok()).unwrap_or(20_000);
     let which = args.get(1).map_or("both", String::as_str);
+    let concurrency: usize = args
+        .get(2)
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(newsflow_kafka::KafkaConfig::default().sink_max_in_flight);
     let built = Instant::now();
     let msgs = Arc::new(messages(n));
     let bytes: usize = msgs.iter().map(|m| m.value.as_ref().map_or(0, Vec::len)).sum();
     println!(
-        "{n} messages ({:.1} MB, {} B mean) built in {:.1} s; {CONCURRENCY} concurrent writers",
+        "{n} messages ({:.1} MB, {} B mean) built in {:.1} s; {concurrency} concurrent writers",
         bytes as f64 / 1e6,
         bytes / n.max(1),
         built.elapsed().as_secs_f64()
@@ -145,7 +149,7 @@ async fn main() {
     println!("decode + row (search form) alone: {:.0} articles/s on one core", n as f64 / cpu.elapsed().as_secs_f64());
     if which != "postgres" {
         let dir = tempfile::tempdir().expect("temp dir");
-        run("sqlite", &format!("sqlite:{}", dir.path().join("bench.db").display()), msgs.clone()).await;
+        run("sqlite", &format!("sqlite:{}", dir.path().join("bench.db").display()), msgs.clone(), concurrency).await;
     }
     if which != "sqlite" {
         let server =
@@ -156,7 +160,7 @@ async fn main() {
             .unwrap_or_else(|e| panic!("PostgreSQL at {server}: {e}"));
         tokio::spawn(conn);
         admin.batch_execute(&format!("CREATE DATABASE {name}")).await.expect("create the bench database");
-        run("postgres", &format!("{server}/{name}"), msgs.clone()).await;
+        run("postgres", &format!("{server}/{name}"), msgs.clone(), concurrency).await;
         admin.batch_execute(&format!("DROP DATABASE {name} WITH (FORCE)")).await.expect("drop the bench database");
     }
 }
