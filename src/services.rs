@@ -61,8 +61,10 @@ pub async fn fetch(cfg: &Config, producer: Producer, cancel: CancellationToken) 
     std::fs::create_dir_all(&cfg.data_dir).with_context(|| format!("data_dir {}", cfg.data_dir.display()))?;
     let state_path = cfg.data_dir.join("fetcher-state.sqlite");
     let state = Arc::new(FetchState::open(&state_path).with_context(|| format!("{}", state_path.display()))?);
-    let fetcher = Arc::new(Fetcher::new(cfg.fetcher.clone(), state, producer, cfg.kafka.topics())?);
-    fetcher.run(cfg.sources.clone(), cancel).await;
+    let fetcher = Fetcher::new(cfg.fetcher.clone(), state, producer, cfg.kafka.topics())?;
+    // One member of the fetch group: several `newsflow fetch` share the
+    // sources, one owner per host (see newsflow_ingest::scaleout).
+    newsflow_ingest::scaleout::run_shared(fetcher, cfg.sources.clone(), &cfg.kafka, cancel).await?;
     Ok(())
 }
 

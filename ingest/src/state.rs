@@ -88,6 +88,8 @@ impl FetchState {
 
     fn init(conn: Connection) -> Result<Self, StateError> {
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        // Every statement below is prepared once and reused.
+        conn.set_prepared_statement_cache_capacity(32);
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         conn.execute_batch(
@@ -141,24 +143,24 @@ impl FetchState {
     }
 
     pub fn is_seen(&self, item_id: &str) -> Result<bool, StateError> {
-        Ok(self.conn().query_row("SELECT 1 FROM seen WHERE item_id = ?1", [item_id], |_| Ok(())).optional()?.is_some())
+        Ok(self.conn().prepare_cached("SELECT 1 FROM seen WHERE item_id = ?1")?.exists([item_id])?)
     }
 
     /// Record an item as handled (`outcome` is "sent" or why it was given up).
     pub fn mark_seen(&self, item_id: &str, url: &str, source_id: &str, outcome: &str) -> Result<(), StateError> {
-        self.conn().execute(
-            "INSERT OR IGNORE INTO seen (item_id, url, source_id, outcome, seen_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![item_id, url, source_id, outcome, Utc::now().to_rfc3339()],
-        )?;
+        self.conn()
+            .prepare_cached(
+                "INSERT OR IGNORE INTO seen (item_id, url, source_id, outcome, seen_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+            )?
+            .execute(params![item_id, url, source_id, outcome, Utc::now().to_rfc3339()])?;
         Ok(())
     }
 
     pub fn conditional(&self, source_id: &str) -> Result<Conditional, StateError> {
         Ok(self
             .conn()
-            .query_row("SELECT etag, last_modified FROM sources WHERE source_id = ?1", [source_id], |r| {
-                Ok(Conditional { etag: r.get(0)?, last_modified: r.get(1)? })
-            })
+            .prepare_cached("SELECT etag, last_modified FROM sources WHERE source_id = ?1")?
+            .query_row([source_id], |r| Ok(Conditional { etag: r.get(0)?, last_modified: r.get(1)? }))
             .optional()?
             .unwrap_or_default())
     }
@@ -168,96 +170,100 @@ impl FetchState {
     pub fn feed_meta(&self, source_id: &str) -> Result<FeedMeta, StateError> {
         Ok(self
             .conn()
-            .query_row(
+            .prepare_cached(
                 "SELECT etag, last_modified, body_hash, not_modified_streak FROM sources WHERE source_id = ?1",
-                [source_id],
-                |r| {
-                    Ok(FeedMeta {
-                        cond: Conditional { etag: r.get(0)?, last_modified: r.get(1)? },
-                        body_hash: r.get(2)?,
-                        not_modified_streak: r.get::<_, i64>(3)?.clamp(0, u32::MAX as i64) as u32,
-                    })
-                },
-            )
+            )?
+            .query_row([source_id], |r| {
+                Ok(FeedMeta {
+                    cond: Conditional { etag: r.get(0)?, last_modified: r.get(1)? },
+                    body_hash: r.get(2)?,
+                    not_modified_streak: r.get::<_, i64>(3)?.clamp(0, u32::MAX as i64) as u32,
+                })
+            })
             .optional()?
             .unwrap_or_default())
     }
 
     /// Record a full (200) body's hash; resets the 304 streak.
     pub fn body_seen(&self, source_id: &str, body_hash: &str) -> Result<(), StateError> {
-        self.conn().execute(
-            "INSERT INTO sources (source_id, body_hash) VALUES (?1, ?2)
+        self.conn()
+            .prepare_cached(
+                "INSERT INTO sources (source_id, body_hash) VALUES (?1, ?2)
              ON CONFLICT(source_id) DO UPDATE SET body_hash = ?2, not_modified_streak = 0",
-            params![source_id, body_hash],
-        )?;
+            )?
+            .execute(params![source_id, body_hash])?;
         Ok(())
     }
 
     /// Count one more 304 for the source.
     pub fn not_modified(&self, source_id: &str) -> Result<(), StateError> {
-        self.conn().execute(
-            "UPDATE sources SET not_modified_streak = not_modified_streak + 1 WHERE source_id = ?1",
-            [source_id],
-        )?;
+        self.conn()
+            .prepare_cached("UPDATE sources SET not_modified_streak = not_modified_streak + 1 WHERE source_id = ?1")?
+            .execute([source_id])?;
         Ok(())
     }
 
     /// Turn conditional requests off for `host` (its validators lied).
     pub fn disable_conditional(&self, host: &str, reason: &str) -> Result<(), StateError> {
-        self.conn().execute(
-            "INSERT INTO hosts (host, conditional_off_at, reason) VALUES (?1, ?2, ?3)
+        self.conn()
+            .prepare_cached(
+                "INSERT INTO hosts (host, conditional_off_at, reason) VALUES (?1, ?2, ?3)
              ON CONFLICT(host) DO UPDATE SET conditional_off_at = ?2, reason = ?3",
-            params![host, Utc::now().to_rfc3339(), reason],
-        )?;
+            )?
+            .execute(params![host, Utc::now().to_rfc3339(), reason])?;
         Ok(())
     }
 
     /// Whether conditional requests are off for `host`.
     pub fn conditional_disabled(&self, host: &str) -> Result<bool, StateError> {
-        Ok(self.conn().query_row("SELECT 1 FROM hosts WHERE host = ?1", [host], |_| Ok(())).optional()?.is_some())
+        Ok(self.conn().prepare_cached("SELECT 1 FROM hosts WHERE host = ?1")?.exists([host])?)
     }
 
     /// Record a successful poll.
     pub fn poll_ok(&self, source_id: &str, cond: &Conditional, new_items: u64) -> Result<(), StateError> {
         let now = Utc::now().to_rfc3339();
-        self.conn().execute(
-            "INSERT INTO sources (source_id, etag, last_modified, last_polled, last_success, last_error, new_items)
+        self.conn()
+            .prepare_cached(
+                "INSERT INTO sources (source_id, etag, last_modified, last_polled, last_success, last_error, new_items)
              VALUES (?1, ?2, ?3, ?4, ?4, NULL, ?5)
              ON CONFLICT(source_id) DO UPDATE SET etag = ?2, last_modified = ?3, last_polled = ?4,
                  last_success = ?4, last_error = NULL, new_items = new_items + ?5, failures = 0, next_poll = NULL",
-            params![source_id, cond.etag, cond.last_modified, now, new_items as i64],
-        )?;
+            )?
+            .execute(params![source_id, cond.etag, cond.last_modified, now, new_items as i64])?;
         Ok(())
     }
 
     /// Record a failed poll.
     pub fn poll_failed(&self, source_id: &str, error: &str) -> Result<(), StateError> {
-        self.conn().execute(
-            "INSERT INTO sources (source_id, last_polled, last_error) VALUES (?1, ?2, ?3)
+        self.conn()
+            .prepare_cached(
+                "INSERT INTO sources (source_id, last_polled, last_error) VALUES (?1, ?2, ?3)
              ON CONFLICT(source_id) DO UPDATE SET last_polled = ?2, last_error = ?3",
-            params![source_id, Utc::now().to_rfc3339(), error],
-        )?;
+            )?
+            .execute(params![source_id, Utc::now().to_rfc3339(), error])?;
         Ok(())
     }
 
     /// Record that a failing source was backed off: `failures` in a row,
     /// next poll at `next_poll`.
     pub fn backed_off(&self, source_id: &str, failures: u32, next_poll: DateTime<Utc>) -> Result<(), StateError> {
-        self.conn().execute(
-            "INSERT INTO sources (source_id, failures, next_poll) VALUES (?1, ?2, ?3)
+        self.conn()
+            .prepare_cached(
+                "INSERT INTO sources (source_id, failures, next_poll) VALUES (?1, ?2, ?3)
              ON CONFLICT(source_id) DO UPDATE SET failures = ?2, next_poll = ?3",
-            params![source_id, failures, next_poll.to_rfc3339()],
-        )?;
+            )?
+            .execute(params![source_id, failures, next_poll.to_rfc3339()])?;
         Ok(())
     }
 
     /// Remember a source's adaptive interval (it survives restarts).
     pub fn set_interval(&self, source_id: &str, interval: std::time::Duration) -> Result<(), StateError> {
-        self.conn().execute(
-            "INSERT INTO sources (source_id, interval_secs) VALUES (?1, ?2)
+        self.conn()
+            .prepare_cached(
+                "INSERT INTO sources (source_id, interval_secs) VALUES (?1, ?2)
              ON CONFLICT(source_id) DO UPDATE SET interval_secs = ?2",
-            params![source_id, interval.as_secs().max(1) as i64],
-        )?;
+            )?
+            .execute(params![source_id, interval.as_secs().max(1) as i64])?;
         Ok(())
     }
 
@@ -267,18 +273,15 @@ impl FetchState {
         let parse = |s: Option<String>| s.and_then(|s| DateTime::parse_from_rfc3339(&s).ok()).map(|d| d.to_utc());
         Ok(self
             .conn()
-            .query_row(
-                "SELECT interval_secs, last_polled, next_poll, failures FROM sources WHERE source_id = ?1",
-                [source_id],
-                |r| {
-                    Ok(Schedule {
-                        interval: r.get::<_, Option<i64>>(0)?.map(|s| std::time::Duration::from_secs(s.max(1) as u64)),
-                        last_polled: parse(r.get(1)?),
-                        next_poll: parse(r.get(2)?),
-                        failures: r.get::<_, i64>(3)?.clamp(0, u32::MAX as i64) as u32,
-                    })
-                },
-            )
+            .prepare_cached("SELECT interval_secs, last_polled, next_poll, failures FROM sources WHERE source_id = ?1")?
+            .query_row([source_id], |r| {
+                Ok(Schedule {
+                    interval: r.get::<_, Option<i64>>(0)?.map(|s| std::time::Duration::from_secs(s.max(1) as u64)),
+                    last_polled: parse(r.get(1)?),
+                    next_poll: parse(r.get(2)?),
+                    failures: r.get::<_, i64>(3)?.clamp(0, u32::MAX as i64) as u32,
+                })
+            })
             .optional()?
             .unwrap_or_default())
     }
