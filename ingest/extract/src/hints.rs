@@ -1,6 +1,8 @@
 //! Class/id/role hints: does an element's naming say "boilerplate" or
 //! "article text"? General vocabulary only, nothing site-specific.
 
+use std::collections::HashMap;
+
 /// What an element's `class`, `id` and `role` suggest.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub(crate) struct Hint {
@@ -104,16 +106,41 @@ const STRONG: &[&str] = &[
 ];
 
 /// Scratch buffers reused across [`classify`] calls so the DOM walk allocates
-/// nothing per element.
+/// nothing per element, and the hints of class lists already seen: pages
+/// repeat the same few hundred class lists over thousands of elements.
 #[derive(Default)]
-pub(crate) struct Scratch {
+pub(crate) struct Scratch<'a> {
     tokens: String,
     squashed: String,
+    by_class: HashMap<&'a str, Hint>,
 }
 
+/// Past this many distinct class lists the memo stops growing.
+const MEMO_MAX: usize = 4096;
+
 /// Classifies one element from its attributes.
-pub(crate) fn classify(class: Option<&str>, id: Option<&str>, role: Option<&str>, scratch: &mut Scratch) -> Hint {
-    let Scratch { tokens: buf, squashed } = scratch;
+pub(crate) fn classify<'a>(
+    class: Option<&'a str>,
+    id: Option<&str>,
+    role: Option<&str>,
+    scratch: &mut Scratch<'a>,
+) -> Hint {
+    // Most elements have a class and neither id nor role: memoised by class.
+    if let (Some(c), None, None) = (class, id, role) {
+        if let Some(h) = scratch.by_class.get(c) {
+            return *h;
+        }
+        let h = classify_uncached(class, None, None, scratch);
+        if scratch.by_class.len() < MEMO_MAX {
+            scratch.by_class.insert(c, h);
+        }
+        return h;
+    }
+    classify_uncached(class, id, role, scratch)
+}
+
+fn classify_uncached(class: Option<&str>, id: Option<&str>, role: Option<&str>, scratch: &mut Scratch) -> Hint {
+    let Scratch { tokens: buf, squashed, .. } = scratch;
     let mut h = Hint::default();
     if let Some(r) = role
         && matches!(
@@ -267,6 +294,17 @@ mod tests {
         assert_eq!(h.positive, 0);
         // "header"/"download"/"shadow" must not match "ad"/"share" prefixes.
         assert!(!c("header-download shadowed").junk);
+    }
+
+    #[test]
+    fn memoised_class_lists_give_the_same_hints() {
+        let mut scratch = Scratch::default();
+        for k in ["share-bar", "article-body", "grid col-8", "share-bar", "article-body", "grid col-8"] {
+            assert_eq!(classify(Some(k), None, None, &mut scratch), c(k), "{k}");
+        }
+        assert_eq!(scratch.by_class.len(), 3);
+        // With an id the memo is bypassed: the id can change the verdict.
+        assert!(!classify(Some("share-bar"), Some("main-content"), None, &mut scratch).junk);
     }
 
     #[test]
