@@ -153,10 +153,12 @@ fn classify(e: rdkafka::error::KafkaError) -> Attempt {
 }
 
 /// Capped exponential backoff with jitter, retrying until told otherwise.
+/// The 10 s cap bounds how long a stage stays idle after its dependency
+/// (the database, the broker) is back: tests/faults_pg.rs measures it.
 pub(crate) fn backoff() -> ExponentialBuilder {
     ExponentialBuilder::default()
         .with_min_delay(Duration::from_millis(200))
-        .with_max_delay(Duration::from_secs(30))
+        .with_max_delay(Duration::from_secs(10))
         .with_jitter()
         .without_max_times()
 }

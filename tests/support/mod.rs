@@ -13,6 +13,8 @@ use newsflow::newsroom::{Block, DemoArticle, Newsroom, find_seeds};
 use newsflow_kafka::embedded::{EmbeddedBroker, EmbeddedOptions};
 use tokio_util::sync::CancellationToken;
 
+pub mod throwaway_pg;
+
 /// A broker of its own for one test, with its storage directory.
 pub struct Broker {
     pub broker: Option<EmbeddedBroker>,
