@@ -77,42 +77,6 @@ async fn kill_9_of_the_all_in_one_pipeline_with_its_embedded_broker_loses_nothin
     assert_exactly_once(&db, &site);
 }
 
-/// The four services as separate processes against an external broker.
-struct Services<'a> {
-    dir: &'a Path,
-    common: Vec<String>,
-    env: Vec<(&'static str, String)>,
-    feed: String,
-}
-
-impl Services<'_> {
-    fn spawn(&self, name: &str) -> Proc {
-        let mut args: Vec<&str> = vec![name];
-        args.extend(self.common.iter().map(String::as_str));
-        match name {
-            "fetch" => args.extend(["--feed", self.feed.as_str(), "--poll-interval", "1"]),
-            "sink" => args.extend(["--db", "sqlite:data/newsflow.db"]),
-            _ => {}
-        }
-        let env: Vec<(&str, String)> = self.env.clone();
-        newsflow(name, self.dir, &args, &env)
-    }
-}
-
-fn services<'a>(dir: &'a Path, broker: &Broker, site: &Site, tag: &str) -> Services<'a> {
-    let prefix = format!("{}.", unique(tag));
-    let common =
-        ["--brokers", &broker.address(), "--data-dir", "data", "--topic-prefix", &prefix, "--metrics-listen", ""]
-            .map(str::to_owned)
-            .to_vec();
-    let env = vec![
-        ("NEWSFLOW_KAFKA__GROUP_PREFIX", prefix.clone()),
-        ("NEWSFLOW_FETCHER__PER_HOST_RPS", "100".into()),
-        ("NEWSFLOW_KAFKA__REJOIN_WHEN_IDLE_SECS", "15".into()),
-    ];
-    Services { dir, common, env, feed: site.feed() }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kill_9_of_each_service_loses_nothing() {
     let broker = Broker::start(true).await;

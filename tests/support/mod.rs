@@ -293,3 +293,39 @@ pub fn run_args<'a>(broker: &'a str, feed: &'a str, prefix: &'a str, metrics: &'
         metrics,
     ]
 }
+
+/// The four services as separate processes against an external broker.
+pub struct Services<'a> {
+    pub dir: &'a Path,
+    pub common: Vec<String>,
+    pub env: Vec<(&'static str, String)>,
+    pub feed: String,
+}
+
+impl Services<'_> {
+    pub fn spawn(&self, name: &str) -> Proc {
+        let mut args: Vec<&str> = vec![name];
+        args.extend(self.common.iter().map(String::as_str));
+        match name {
+            "fetch" => args.extend(["--feed", self.feed.as_str(), "--poll-interval", "1"]),
+            "sink" => args.extend(["--db", "sqlite:data/newsflow.db"]),
+            _ => {}
+        }
+        let env: Vec<(&str, String)> = self.env.clone();
+        newsflow(name, self.dir, &args, &env)
+    }
+}
+
+pub fn services<'a>(dir: &'a Path, broker: &Broker, site: &Site, tag: &str) -> Services<'a> {
+    let prefix = format!("{}.", unique(tag));
+    let common =
+        ["--brokers", &broker.address(), "--data-dir", "data", "--topic-prefix", &prefix, "--metrics-listen", ""]
+            .map(str::to_owned)
+            .to_vec();
+    let env = vec![
+        ("NEWSFLOW_KAFKA__GROUP_PREFIX", prefix.clone()),
+        ("NEWSFLOW_FETCHER__PER_HOST_RPS", "100".into()),
+        ("NEWSFLOW_KAFKA__REJOIN_WHEN_IDLE_SECS", "15".into()),
+    ];
+    Services { dir, common, env, feed: site.feed() }
+}
