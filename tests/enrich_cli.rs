@@ -147,3 +147,23 @@ fn enrich_writes_one_result_per_line() {
     assert_eq!(out[2]["line"], 3);
     assert_eq!((out[3]["line"].clone(), out[3]["error"].as_str()), (serde_json::json!(4), Some("article has no text")));
 }
+
+#[test]
+fn enrich_gives_entities_with_countries_amounts_quotes_keyphrases_and_summary() {
+    let text = "أعلنت الولايات المتحدة تقديم 200 مليون دولار إلى 79 دولة. \
+                وقال وزير الخارجية الأميركي أنتوني بلينكن في بغداد: «المساعدات ستصل إلى الدول المحتاجة قريبا». \
+                Mixed script: the aid reaches 79 countries. #أنتوني_بلينكن";
+    let input = serde_json::json!({"url": "https://a.test/aid", "title": "200 مليون دولار مساعدات أميركية", "text": text});
+    let out = run_stdin("enrich", format!("{input}\n").as_bytes());
+    let e = &out[0]["enrichment"];
+    let entities = e["entities"].as_array().unwrap();
+    let has = |kind: &str, key: &str| entities.iter().any(|x| x["kind"] == kind && x["key"] == key);
+    assert!(has("PER", "انتوني بلينكن"), "{entities:?}");
+    assert!(entities.iter().any(|x| x["key"] == "بغداد" && x["country"] == "IQ"), "{entities:?}");
+    assert_eq!(e["amounts"][0]["unit"], "USD");
+    assert_eq!(e["amounts"][0]["value"], 200e6);
+    assert_eq!(e["quotes"][0]["speaker"], "أنتوني بلينكن");
+    assert!(!e["keyphrases"].as_array().unwrap().is_empty());
+    assert!(e["summary"].as_str().unwrap().starts_with("أعلنت الولايات المتحدة"));
+    assert_eq!(e["hashtags"][0], "أنتوني بلينكن");
+}

@@ -127,7 +127,6 @@ fn number(tok: &str) -> Option<(f64, bool, Option<&'static str>)> {
 /// Amounts in `text`, in order.
 pub fn find_amounts(text: &str) -> Vec<Amount> {
     let raw: Vec<&str> = text.split_whitespace().collect();
-    let norm: Vec<String> = raw.iter().map(|t| normalize(t)).collect();
     let mut out = Vec::new();
     let mut i = 0;
     while i < raw.len() {
@@ -137,15 +136,16 @@ pub fn find_amounts(text: &str) -> Vec<Amount> {
         };
         let start = i;
         let mut end = i + 1;
-        let word = |k: usize| norm.get(k).map(String::as_str).unwrap_or("");
+        // Words after a number, normalized when needed.
+        let word = |k: usize| raw.get(k).map(|t| normalize(t)).unwrap_or_default();
         if let Some((_, f)) = SCALES.iter().find(|(w, _)| *w == word(end)) {
             value *= f;
             end += 1;
         }
         let (unit, kind) = if percent {
             ("%".to_owned(), "percent")
-        } else if PERCENT_WORDS.contains(&word(end))
-            || (word(end) == "في" && ["الميه", "المايه"].contains(&word(end + 1)))
+        } else if PERCENT_WORDS.contains(&word(end).as_str())
+            || (word(end) == "في" && ["الميه", "المايه"].contains(&word(end + 1).as_str()))
         {
             end += if word(end) == "في" { 2 } else { 1 };
             ("%".to_owned(), "percent")
@@ -160,7 +160,7 @@ pub fn find_amounts(text: &str) -> Vec<Amount> {
                 }
                 None => (code.to_string(), "money"),
             }
-        } else if end < raw.len() && counted_noun(word(end)) {
+        } else if end < raw.len() && counted_noun(&word(end)) {
             end += 1;
             (trim(raw[end - 1]).to_owned(), "count")
         } else {

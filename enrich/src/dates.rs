@@ -245,7 +245,8 @@ pub fn is_month_word(w: &str) -> bool {
 fn month_at(toks: &[Tok], i: usize) -> Option<(u32, usize)> {
     let Some(Tok::Word(w)) = toks.get(i) else { return None };
     let w = w.strip_prefix("و").filter(|s| MONTHS.iter().any(|(m, _)| m == s)).unwrap_or(w);
-    let (month, mut used) = if let Some(Tok::Word(w2)) = toks.get(i + 1) {
+    let two_word_start = w == "كانون" || w == "تشرين";
+    let (month, mut used) = if two_word_start && let Some(Tok::Word(w2)) = toks.get(i + 1) {
         let two = format!("{w} {w2}");
         match MONTHS.iter().find(|(m, _)| *m == two) {
             Some((_, n)) => (*n, 2),

@@ -86,12 +86,13 @@ fn is_capitals(raw: &str) -> bool {
 pub fn find_in_tokens(tokens: &[&str]) -> Vec<Mention> {
     let g = gazetteer();
     let norm: Vec<String> = tokens.iter().map(|t| normalize(t)).collect();
+    let fs: Vec<Vec<String>> = norm.iter().map(|t| forms(t)).collect();
     let mut out = Vec::new();
     let mut i = 0;
     while i < norm.len() {
         let mut found = None;
-        'forms: for f in forms(&norm[i]) {
-            for name in g.starting_with(&f) {
+        'forms: for f in &fs[i] {
+            for name in g.starting_with(f) {
                 let n = name.tokens.len();
                 if i + n <= norm.len()
                     && (1..n).all(|k| norm[i + k] == name.tokens[k])
@@ -116,18 +117,18 @@ pub fn find_in_tokens(tokens: &[&str]) -> Vec<Mention> {
             None => i += 1,
         }
     }
-    let orgs = find_orgs(&norm, &out);
+    let orgs = find_orgs(&norm, &fs, &out);
     out.retain(|m| !orgs.iter().any(|o| o.start <= m.start && m.end <= o.end));
     out.extend(orgs);
     let mut taken = vec![false; norm.len()];
     for m in &out {
         taken[m.start..m.end].iter_mut().for_each(|t| *t = true);
     }
-    let persons = find_persons(&norm, &taken);
+    let persons = find_persons(&norm, &fs, &taken);
     for m in &persons {
         taken[m.start..m.end].iter_mut().for_each(|t| *t = true);
     }
-    let surnames = surname_mentions(&norm, &taken, &persons);
+    let surnames = surname_mentions(&norm, &fs, &taken, &persons);
     out.extend(persons);
     out.extend(surnames);
     out.sort_by_key(|m| m.start);
@@ -136,7 +137,7 @@ pub fn find_in_tokens(tokens: &[&str]) -> Vec<Mention> {
 
 /// Later mentions of a person by the last word of a full name found
 /// earlier or later in the same text ("كريستيانو رونالدو" … "رونالدو").
-fn surname_mentions(norm: &[String], taken: &[bool], persons: &[Mention]) -> Vec<Mention> {
+fn surname_mentions(norm: &[String], fs: &[Vec<String>], taken: &[bool], persons: &[Mention]) -> Vec<Mention> {
     let mut by_last: HashMap<&str, &str> = HashMap::new();
     for m in persons.iter().filter(|m| m.end - m.start >= 2) {
         let last = norm[m.end - 1].as_str();
@@ -148,11 +149,11 @@ fn surname_mentions(norm: &[String], taken: &[bool], persons: &[Mention]) -> Vec
         return Vec::new();
     }
     let mut out = Vec::new();
-    for (i, tok) in norm.iter().enumerate() {
+    for (i, forms) in fs.iter().enumerate() {
         if taken[i] {
             continue;
         }
-        if let Some(key) = forms(tok).iter().find_map(|f| by_last.get(f.as_str())) {
+        if let Some(key) = forms.iter().find_map(|f| by_last.get(f.as_str())) {
             out.push(Mention { start: i, end: i + 1, kind: Kind::Per, key: (*key).to_owned(), country: None });
         }
     }

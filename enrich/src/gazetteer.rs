@@ -11,10 +11,11 @@
 //!
 //! Lookups are on normalized tokens ([`crate::normalize::normalize`]).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::sync::OnceLock;
 
 use crate::entities::Kind;
+use crate::fxhash::FxHashMap;
 use crate::normalize::normalize;
 
 const GAZETTEER: &str = include_str!("../data/gazetteer.tsv");
@@ -38,7 +39,7 @@ pub struct Name {
 
 /// The gazetteer: names by their first normalized token, longest first.
 pub struct Gazetteer {
-    by_first: HashMap<String, Vec<Name>>,
+    by_first: FxHashMap<String, Vec<Name>>,
 }
 
 impl Gazetteer {
@@ -71,7 +72,7 @@ fn is_acronym(name: &str) -> bool {
 }
 
 fn parse_gazetteer(data: &str) -> Gazetteer {
-    let mut by_first: HashMap<String, Vec<Name>> = HashMap::new();
+    let mut by_first: FxHashMap<String, Vec<Name>> = FxHashMap::default();
     let mut seen: HashSet<(Vec<String>, Kind)> = HashSet::new();
     for line in data.lines().filter(|l| !l.starts_with('#')) {
         let mut cols = line.split('\t');
@@ -132,10 +133,10 @@ pub enum NameToken {
 }
 
 /// The person-name lexicon: normalized token → kind.
-pub fn person_names() -> &'static HashMap<String, NameToken> {
-    static N: OnceLock<HashMap<String, NameToken>> = OnceLock::new();
+pub fn person_names() -> &'static FxHashMap<String, NameToken> {
+    static N: OnceLock<FxHashMap<String, NameToken>> = OnceLock::new();
     N.get_or_init(|| {
-        let mut out = HashMap::new();
+        let mut out = FxHashMap::default();
         for line in PERSON_NAMES.lines().filter(|l| !l.starts_with('#')) {
             let Some((tag, name)) = line.split_once('\t') else { continue };
             let kind = if tag == "G" { NameToken::Given } else { NameToken::Other };

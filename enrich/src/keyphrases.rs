@@ -9,7 +9,9 @@
 //! does not fold alef/hamza/ta marbuta and needs `،` normalized first), and
 //! costs a few microseconds per article.
 
-use std::collections::HashMap;
+use std::collections::HashSet;
+
+use crate::fxhash::FxHashMap;
 
 use crate::normalize::normalize;
 use crate::terms::{is_stop, strip_clitics};
@@ -18,21 +20,21 @@ use crate::terms::{is_stop, strip_clitics};
 const MAX_WORDS: usize = 3;
 
 /// Content-word runs of `text`: (term, raw word) per word.
-pub(crate) fn runs(text: &str) -> Vec<Vec<(String, String)>> {
+pub(crate) fn runs(text: &str) -> Vec<Vec<(String, &str)>> {
     let mut out = Vec::new();
-    let mut run: Vec<(String, String)> = Vec::new();
+    let mut run: Vec<(String, &str)> = Vec::new();
     for raw in text.split_whitespace() {
-        let word = raw.trim_matches(|c: char| !c.is_alphanumeric());
+        let word = raw.trim_matches(|c: char| !word_char(c));
         let norm = normalize(word);
-        let term = strip_clitics(&norm).to_owned();
+        let term = strip_clitics(&norm);
         let content = !norm.is_empty()
             && !norm.contains(' ')
-            && !is_stop(&norm)
-            && !is_stop(&term)
             && term.chars().count() >= 3
-            && !term.chars().all(|c| c.is_ascii_digit());
+            && !term.bytes().all(|b| b.is_ascii_digit())
+            && !is_stop(&norm)
+            && !is_stop(term);
         if content {
-            run.push((term, word.to_owned()));
+            run.push((term.to_owned(), word));
         } else if !run.is_empty() {
             out.push(std::mem::take(&mut run));
         }
@@ -48,48 +50,67 @@ pub(crate) fn runs(text: &str) -> Vec<Vec<(String, String)>> {
     out
 }
 
+/// A letter or digit; Arabic letters and ASCII without the Unicode tables.
+pub(crate) fn word_char(c: char) -> bool {
+    c.is_ascii_alphanumeric()
+        || ('\u{0621}'..='\u{064A}').contains(&c)
+        || ('\u{0660}'..='\u{0669}').contains(&c)
+        || (!c.is_ascii() && c.is_alphanumeric())
+}
+
+fn phrase_hash(words: &[(String, &str)]) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = crate::fxhash::FxHasher::default();
+    for (t, _) in words {
+        t.hash(&mut h);
+    }
+    h.finish()
+}
+
 /// Up to `n` keyphrases of an article, best first.
 pub fn keyphrases(title: Option<&str>, text: &str, n: usize) -> Vec<String> {
-    let title_terms: Vec<String> = title.map(runs).unwrap_or_default().into_iter().flatten().map(|(t, _)| t).collect();
-    // Phrase key → (count, first surface, words).
-    let mut seen: HashMap<String, (usize, String, usize)> = HashMap::new();
-    let mut word_tf: HashMap<String, usize> = HashMap::new();
-    let both = format!("{}\n{}", title.unwrap_or(""), text);
-    for run in runs(&both) {
-        for (t, _) in &run {
-            *word_tf.entry(t.clone()).or_default() += 1;
+    let title_runs = title.map(runs).unwrap_or_default();
+    let title_terms: HashSet<&str> = title_runs.iter().flatten().map(|(t, _)| t.as_str()).collect();
+    let mut all = runs(text);
+    all.extend(title.map(runs).unwrap_or_default());
+    let mut word_tf: FxHashMap<&str, usize> = FxHashMap::default();
+    // Phrase hash → (count, run, position, words).
+    let mut seen: FxHashMap<u64, (usize, usize, usize, usize)> = FxHashMap::default();
+    for (r, run) in all.iter().enumerate() {
+        for (t, _) in run {
+            *word_tf.entry(t.as_str()).or_default() += 1;
         }
         for len in 1..=MAX_WORDS.min(run.len()) {
-            for w in run.windows(len) {
-                let key = w.iter().map(|(t, _)| t.as_str()).collect::<Vec<_>>().join(" ");
-                let surface = w.iter().map(|(_, r)| r.as_str()).collect::<Vec<_>>().join(" ");
-                seen.entry(key).or_insert((0, surface, len)).0 += 1;
+            for pos in 0..=run.len() - len {
+                seen.entry(phrase_hash(&run[pos..pos + len])).or_insert((0, r, pos, len)).0 += 1;
             }
         }
     }
-    let mut scored: Vec<(f64, String, String)> = seen
-        .into_iter()
-        .filter(|(_, (count, _, len))| *len == 1 || *count >= 2)
-        .map(|(key, (count, surface, len))| {
-            let words: Vec<&str> = key.split(' ').collect();
-            let in_title = words.iter().filter(|w| title_terms.iter().any(|t| t == *w)).count() as f64;
-            let mean_tf = words.iter().map(|w| word_tf.get(*w).copied().unwrap_or(0) as f64).sum::<f64>() / len as f64;
+    let mut scored: Vec<(f64, usize, usize, usize)> = seen
+        .into_values()
+        .filter(|&(count, _, _, len)| len == 1 || count >= 2)
+        .filter_map(|(count, r, pos, len)| {
+            let words = &all[r][pos..pos + len];
+            let in_title = words.iter().filter(|(t, _)| title_terms.contains(t.as_str())).count() as f64;
+            let mean_tf = words.iter().map(|(t, _)| word_tf[t.as_str()] as f64).sum::<f64>() / len as f64;
             let score = count as f64 * (len as f64).sqrt() * (1.0 + in_title / len as f64) + 0.1 * mean_tf;
-            (score, key, surface)
+            (score >= 2.0).then_some((score, r, pos, len))
         })
-        .filter(|(score, _, _)| *score >= 2.0)
         .collect();
-    scored.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
+    let key = |r: usize, pos: usize, len: usize| {
+        all[r][pos..pos + len].iter().map(|(t, _)| t.as_str()).collect::<Vec<_>>().join(" ")
+    };
+    scored.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| key(a.1, a.2, a.3).cmp(&key(b.1, b.2, b.3))));
     let mut keys: Vec<String> = Vec::new();
     let mut out = Vec::new();
-    for (_, key, surface) in scored {
+    for (_, r, pos, len) in scored {
         // A phrase that contains or is contained in a chosen one adds little.
-        let padded = format!(" {key} ");
-        if keys.iter().any(|k| padded.contains(&format!(" {k} ")) || format!(" {k} ").contains(&padded)) {
+        let padded = format!(" {} ", key(r, pos, len));
+        if keys.iter().any(|k| padded.contains(k.as_str()) || k.contains(padded.as_str())) {
             continue;
         }
-        keys.push(key);
-        out.push(surface);
+        keys.push(padded);
+        out.push(all[r][pos..pos + len].iter().map(|(_, w)| *w).collect::<Vec<_>>().join(" "));
         if out.len() == n {
             break;
         }

@@ -8,6 +8,7 @@
 //! - [`cluster`]: exact/near duplicates and story ids, one pass.
 //! - [`dates`]: date strings and dates mentioned in text, to ISO 8601.
 //! - [`entities`]: places (with their country), organizations and people.
+//! - [`fxhash`]: a fast hasher for the lookup tables.
 //! - [`gazetteer`]: the gazetteer and person-name data files.
 //! - [`orgs`]: organizations by head noun + place or adjective.
 //! - [`persons`]: people by title, attribution and name rules.
@@ -25,6 +26,7 @@ pub mod amounts;
 pub mod cluster;
 pub mod dates;
 pub mod entities;
+pub mod fxhash;
 pub mod gazetteer;
 pub mod keyphrases;
 pub mod keys;

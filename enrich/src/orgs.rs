@@ -3,7 +3,10 @@
 //! البرتغالي", "وزارة دفاع الولايات المتحدة", "جامعة القاهرة", "الاتحاد
 //! المصري لكرة القدم".
 
-use crate::entities::{Kind, Mention, forms};
+use std::sync::OnceLock;
+
+use crate::entities::{Kind, Mention};
+use crate::fxhash::FxHashSet as HashSet;
 use crate::terms::is_stop;
 
 /// Head nouns of organization names (normalized, with or without ال).
@@ -102,13 +105,23 @@ fn is_nisba(t: &str) -> bool {
 /// Organization mentions from `norm` (normalized tokens) and the places
 /// already found (`places`, sorted by start). A place inside a found
 /// organization belongs to it: callers drop it.
-pub fn find_orgs(norm: &[String], places: &[Mention]) -> Vec<Mention> {
-    let place_at = |i: usize| places.iter().find(|m| m.start == i && m.kind == Kind::Loc);
-    let taken = |i: usize| places.iter().any(|m| m.start <= i && i < m.end);
+pub fn find_orgs(norm: &[String], fs: &[Vec<String>], places: &[Mention]) -> Vec<Mention> {
+    static H: OnceLock<HashSet<&'static str>> = OnceLock::new();
+    let heads = H.get_or_init(|| HEADS.iter().copied().collect());
+    let mut start_of: Vec<Option<&Mention>> = vec![None; norm.len()];
+    let mut covered = vec![false; norm.len()];
+    for m in places.iter().filter(|m| m.end <= norm.len()) {
+        if m.kind == Kind::Loc {
+            start_of[m.start] = Some(m);
+        }
+        covered[m.start..m.end].iter_mut().for_each(|c| *c = true);
+    }
+    let place_at = |i: usize| start_of[i];
+    let taken = |i: usize| covered[i];
     let mut out = Vec::new();
     let mut i = 0;
     while i < norm.len() {
-        if taken(i) || !forms(&norm[i]).iter().any(|f| HEADS.contains(&f.as_str())) {
+        if taken(i) || !fs[i].iter().any(|f| heads.contains(f.as_str())) {
             i += 1;
             continue;
         }
@@ -136,8 +149,8 @@ pub fn find_orgs(norm: &[String], places: &[Mention]) -> Vec<Mention> {
         }
         if anchored {
             let mut key: Vec<String> = norm[i..j].to_vec();
-            if let Some(f) = forms(&key[0]).into_iter().find(|f| HEADS.contains(&f.as_str())) {
-                key[0] = f;
+            if let Some(f) = fs[i].iter().find(|f| heads.contains(f.as_str())) {
+                key[0] = f.clone();
             }
             out.push(Mention { start: i, end: j, kind: Kind::Org, key: key.join(" "), country: None });
             i = j;

@@ -10,7 +10,10 @@
 //!
 //! Leaders of the curated gazetteer are found by the gazetteer itself.
 
-use crate::entities::{Kind, Mention, forms};
+use std::sync::OnceLock;
+
+use crate::entities::{Kind, Mention};
+use crate::fxhash::FxHashSet as HashSet;
 use crate::gazetteer::{NameToken, person_names};
 use crate::terms::is_stop;
 
@@ -198,35 +201,52 @@ const OTHER_PAIRS: bool = true;
 /// Longest name kept, in tokens.
 const MAX_NAME: usize = 5;
 
+fn titles() -> &'static HashSet<&'static str> {
+    static S: OnceLock<HashSet<&'static str>> = OnceLock::new();
+    S.get_or_init(|| TITLES.iter().copied().collect())
+}
+
+fn say() -> &'static HashSet<&'static str> {
+    static S: OnceLock<HashSet<&'static str>> = OnceLock::new();
+    S.get_or_init(|| SAY.iter().copied().collect())
+}
+
 fn lexicon(tok: &str) -> Option<NameToken> {
-    if is_stop(tok) || TITLES.contains(&tok) || SAY.contains(&tok) || CONNECTORS.contains(&tok) {
+    let n = person_names().get(tok).copied()?;
+    if is_stop(tok) || titles().contains(tok) || say().contains(tok) || CONNECTORS.contains(&tok) {
         return None;
     }
-    person_names().get(tok).copied()
+    Some(n)
 }
 
 /// The lexicon reading of the first token of a name, behind clitics.
-fn first_name(tok: &str) -> Option<NameToken> {
-    forms(tok).iter().find_map(|f| lexicon(f))
+fn first_name(forms: &[String]) -> Option<NameToken> {
+    forms.iter().find_map(|f| lexicon(f))
 }
 
-fn any_form_in(tok: &str, list: &[&str]) -> bool {
-    forms(tok).iter().any(|f| list.contains(&f.as_str()))
+fn any_form_in(forms: &[String], set: &HashSet<&str>) -> bool {
+    forms.iter().any(|f| set.contains(f.as_str()))
 }
 
 /// End of the name starting at `i` (exclusive), or `None` when `norm[i]`
 /// starts no name. `trailing_unknown` lets one last token outside the
 /// lexicon close a name after a title or verb of saying ("الرئيس جوزيف X").
-fn name_run(norm: &[String], taken: &[bool], i: usize, trailing_unknown: bool) -> Option<(usize, NameToken)> {
+fn name_run(
+    norm: &[String],
+    fs: &[Vec<String>],
+    taken: &[bool],
+    i: usize,
+    trailing_unknown: bool,
+) -> Option<(usize, NameToken)> {
     if *taken.get(i)? {
         return None;
     }
     // "عبد الرحمن", "أبو بكر", "ابن سينا" open a name as a given name does.
-    let opens = forms(norm.get(i)?).iter().any(|f| ["عبد", "ابو", "ابن"].contains(&f.as_str()));
+    let opens = fs.get(i)?.iter().any(|f| ["عبد", "ابو", "ابن"].contains(&f.as_str()));
     let (first, mut end) = if opens && i + 1 < norm.len() && !taken[i + 1] && lexicon(&norm[i + 1]).is_some() {
         (NameToken::Given, i + 2)
     } else {
-        (first_name(&norm[i])?, i + 1)
+        (first_name(&fs[i])?, i + 1)
     };
     while end < norm.len() && end - i < MAX_NAME && !taken[end] {
         let t = norm[end].as_str();
@@ -243,7 +263,7 @@ fn name_run(norm: &[String], taken: &[bool], i: usize, trailing_unknown: bool) -
     while end > i + 1 && CONNECTORS.contains(&norm[end - 1].as_str()) {
         end -= 1;
     }
-    if trailing_unknown && end == i + 1 && end < norm.len() && !taken[end] && plausible_unknown(&norm[end]) {
+    if trailing_unknown && end == i + 1 && end < norm.len() && !taken[end] && plausible_unknown(&norm[end], &fs[end]) {
         end += 1;
     }
     Some((end, first))
@@ -251,32 +271,33 @@ fn name_run(norm: &[String], taken: &[bool], i: usize, trailing_unknown: bool) -
 
 /// A token outside the lexicon that may still end a name: a word, not a
 /// stop word, not a number, not a definite-article adjective or role.
-fn plausible_unknown(t: &str) -> bool {
+fn plausible_unknown(t: &str, forms: &[String]) -> bool {
     t.chars().count() >= 3
         && t.chars().all(|c| ('\u{0621}'..='\u{064A}').contains(&c))
-        && !forms(t).iter().any(|f| is_stop(f))
+        && !forms.iter().any(|f| is_stop(f))
         && !t.starts_with("ال")
-        && !SAY.contains(&t)
-        && !TITLES.contains(&t)
+        && !say().contains(t)
+        && !titles().contains(t)
 }
 
-/// Person mentions over normalized tokens `norm`; `taken[k]` marks tokens
+/// Person mentions over normalized tokens `norm` (with `fs[k]` the clitic
+/// forms of `norm[k]`, [`crate::entities::forms`]); `taken[k]` marks tokens
 /// already in another mention (they are never part of a person).
-pub fn find_persons(norm: &[String], taken: &[bool]) -> Vec<Mention> {
+pub fn find_persons(norm: &[String], fs: &[Vec<String>], taken: &[bool]) -> Vec<Mention> {
     let mut out = Vec::new();
     let mut i = 0;
     while i < norm.len() {
         let mut found = None;
-        if !taken[i] && (any_form_in(&norm[i], TITLES) || any_form_in(&norm[i], SAY)) {
+        if !taken[i] && (any_form_in(&fs[i], titles()) || any_form_in(&fs[i], say())) {
             // Skip role words and places between the title and the name.
             let mut j = i + 1;
             while j < norm.len() && j - i <= 4 && (taken[j] || ROLE_WORDS.contains(&norm[j].as_str())) {
                 j += 1;
             }
-            found = name_run(norm, taken, j, true).map(|(end, _)| (j, end));
+            found = name_run(norm, fs, taken, j, true).map(|(end, _)| (j, end));
         }
         if found.is_none()
-            && let Some((end, first)) = name_run(norm, taken, i, false)
+            && let Some((end, first)) = name_run(norm, fs, taken, i, false)
             && end - i >= 2
             && (first == NameToken::Given || OTHER_PAIRS)
         {
@@ -286,7 +307,7 @@ pub fn find_persons(norm: &[String], taken: &[bool]) -> Vec<Mention> {
             Some((start, end)) => {
                 let mut key_tokens: Vec<String> = norm[start..end].to_vec();
                 if let Some(f) =
-                    forms(&key_tokens[0]).into_iter().find(|f| lexicon(f).is_some() || CONNECTORS.contains(&f.as_str()))
+                    fs[start].iter().find(|f| lexicon(f).is_some() || CONNECTORS.contains(&f.as_str())).cloned()
                 {
                     key_tokens[0] = f;
                 }
@@ -302,12 +323,14 @@ pub fn find_persons(norm: &[String], taken: &[bool]) -> Vec<Mention> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::entities::forms;
     use crate::normalize::normalize;
 
     fn persons(text: &str) -> Vec<(String, usize, usize)> {
         let norm: Vec<String> = text.split_whitespace().map(normalize).collect();
+        let fs: Vec<Vec<String>> = norm.iter().map(|t| forms(t)).collect();
         let taken = vec![false; norm.len()];
-        find_persons(&norm, &taken).into_iter().map(|m| (m.key, m.start, m.end)).collect()
+        find_persons(&norm, &fs, &taken).into_iter().map(|m| (m.key, m.start, m.end)).collect()
     }
 
     #[test]
@@ -331,7 +354,8 @@ mod tests {
     fn no_person_in_plain_text_or_taken_tokens() {
         assert!(persons("ارتفعت أسعار النفط في الأسواق اليوم").is_empty());
         let norm: Vec<String> = "الرئيس محمد مرسي".split(' ').map(normalize).collect();
-        assert!(find_persons(&norm, &[false, true, true]).is_empty());
-        assert!(find_persons(&[], &[]).is_empty());
+        let fs: Vec<Vec<String>> = norm.iter().map(|t| forms(t)).collect();
+        assert!(find_persons(&norm, &fs, &[false, true, true]).is_empty());
+        assert!(find_persons(&[], &[], &[]).is_empty());
     }
 }

@@ -90,8 +90,8 @@ fn tail(s: &str, n: usize) -> &str {
     }
     // Only the sentence the quotation is in.
     let s = &s[start..];
-    match s.rfind(['.', '\n', '؟', '!']) {
-        Some(i) => &s[i + 1..],
+    match s.char_indices().rev().find(|(_, c)| matches!(c, '.' | '\n' | '؟' | '!')) {
+        Some((i, c)) => &s[i + c.len_utf8()..],
         None => s,
     }
 }
@@ -152,5 +152,8 @@ mod tests {
         assert!(find_quotes("سمّي «داعش» بذلك").is_empty());
         assert!(find_quotes("قال «بلا نهاية").is_empty());
         assert!(find_quotes("").is_empty());
+        // A multi-byte sentence mark right before the quotation.
+        let q = find_quotes("لماذا؟\"دعي الأمر بيد الله وسيحصل لك حقوقك\"");
+        assert_eq!(q.len(), 1);
     }
 }

@@ -1,11 +1,11 @@
 //! A short extractive summary: the lead sentence (news puts the gist
 //! first), then the sentences that carry most of the article's repeated
-//! content words ([`crate::keyphrases::runs`]), kept in their order, at
+//! content words ([`crate::terms`]), kept in their order, at
 //! most [`MAX_CHARS`].
 
-use std::collections::HashMap;
-
-use crate::keyphrases::runs;
+use crate::fxhash::FxHashMap;
+use crate::normalize::normalize;
+use crate::terms::terms;
 
 /// Longest summary, in characters.
 pub const MAX_CHARS: usize = 400;
@@ -44,19 +44,20 @@ pub fn summarize(text: &str, n: usize) -> Option<String> {
     if sents.is_empty() {
         return None;
     }
-    let per_sentence: Vec<Vec<String>> =
-        sents.iter().map(|s| runs(s).into_iter().flatten().map(|(t, _)| t).collect()).collect();
-    let mut tf: HashMap<&str, usize> = HashMap::new();
+    let normalized: Vec<String> = sents.iter().map(|s| normalize(s)).collect();
+    let per_sentence: Vec<Vec<&str>> =
+        normalized.iter().map(|s| terms(s).filter(|t| t.chars().count() >= 3).collect()).collect();
+    let mut tf: FxHashMap<&str, usize> = FxHashMap::default();
     for terms in &per_sentence {
         for t in terms {
-            *tf.entry(t.as_str()).or_default() += 1;
+            *tf.entry(t).or_default() += 1;
         }
     }
     let mut scored: Vec<(f64, usize)> = per_sentence
         .iter()
         .enumerate()
         .map(|(i, terms)| {
-            let weight: f64 = terms.iter().map(|t| (tf[t.as_str()] as f64 - 1.0).max(0.0)).sum();
+            let weight: f64 = terms.iter().map(|t| (tf[t] as f64 - 1.0).max(0.0)).sum();
             let lead = if i == 0 { f64::INFINITY } else { 1.0 };
             (lead * (1.0 + weight) / (terms.len().max(1) as f64).sqrt(), i)
         })

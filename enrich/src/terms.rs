@@ -242,7 +242,8 @@ const STOP: &[&str] = &[
 
 /// Is `w` (normalized) a stop word?
 pub fn is_stop(w: &str) -> bool {
-    STOP.contains(&w)
+    static SET: std::sync::OnceLock<crate::fxhash::FxHashSet<&'static str>> = std::sync::OnceLock::new();
+    SET.get_or_init(|| STOP.iter().copied().collect()).contains(w)
 }
 
 /// Strip one leading clitic group (و ف ب ك ل + ال, لل) and a trailing
