@@ -93,8 +93,13 @@ async fn chaos(extra: usize, every: Duration, max_rounds: usize, broker_every: u
     svc.env.push(("NEWSFLOW_FETCHER__PER_HOST_RPS", "1000".into()));
     let mut procs: Vec<Proc> = SERVICES.iter().map(|n| svc.spawn(n)).collect();
     let started = Instant::now();
-    let mut report =
-        Report { articles: want, kills: BTreeMap::new(), broker_restarts: 0, recoveries: Vec::new(), took: Duration::ZERO };
+    let mut report = Report {
+        articles: want,
+        kills: BTreeMap::new(),
+        broker_restarts: 0,
+        recoveries: Vec::new(),
+        took: Duration::ZERO,
+    };
     progress(&db, 0, Duration::from_secs(180), &procs).await;
     // Kill on a schedule, whether or not the stream has recovered from the
     // last kill; a recovery is the time from a kill to the next new row.

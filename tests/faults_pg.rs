@@ -50,7 +50,11 @@ async fn postgres_down_for_30_seconds_loses_nothing_and_the_sink_catches_up() {
     pg.down();
     let down_at = Instant::now();
     tokio::time::sleep(Duration::from_secs(30)).await;
-    assert!(run.child.try_wait().unwrap().is_none(), "newsflow keeps running while the database is down\n{}", run.tail());
+    assert!(
+        run.child.try_wait().unwrap().is_none(),
+        "newsflow keeps running while the database is down\n{}",
+        run.tail()
+    );
     pg.up();
     let outage = down_at.elapsed();
 

@@ -19,7 +19,6 @@ use newsflow_sink::{SinkStage, Store};
 use newsflow_wire::{ArticleMsg, EnrichedArticle, Envelope, item_id};
 use tokio::task::JoinSet;
 
-
 fn articles() -> Vec<ArticleMsg> {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/data/arabic/ant-sample.jsonl");
     let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{path}: {e}"));
@@ -128,10 +127,8 @@ async fn main() {
     let args: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with("--")).collect();
     let n: usize = args.first().and_then(|a| a.parse().ok()).unwrap_or(20_000);
     let which = args.get(1).map_or("both", String::as_str);
-    let concurrency: usize = args
-        .get(2)
-        .and_then(|a| a.parse().ok())
-        .unwrap_or(newsflow_kafka::KafkaConfig::default().sink_max_in_flight);
+    let concurrency: usize =
+        args.get(2).and_then(|a| a.parse().ok()).unwrap_or(newsflow_kafka::KafkaConfig::default().sink_max_in_flight);
     let built = Instant::now();
     let msgs = Arc::new(messages(n));
     let bytes: usize = msgs.iter().map(|m| m.value.as_ref().map_or(0, Vec::len)).sum();
