@@ -153,7 +153,8 @@ fn enrich_gives_entities_with_countries_amounts_quotes_keyphrases_and_summary() 
     let text = "أعلنت الولايات المتحدة تقديم 200 مليون دولار إلى 79 دولة. \
                 وقال وزير الخارجية الأميركي أنتوني بلينكن في بغداد: «المساعدات ستصل إلى الدول المحتاجة قريبا». \
                 Mixed script: the aid reaches 79 countries. #أنتوني_بلينكن";
-    let input = serde_json::json!({"url": "https://a.test/aid", "title": "200 مليون دولار مساعدات أميركية", "text": text});
+    let input =
+        serde_json::json!({"url": "https://a.test/aid", "title": "200 مليون دولار مساعدات أميركية", "text": text});
     let out = run_stdin("enrich", format!("{input}\n").as_bytes());
     let e = &out[0]["enrichment"];
     let entities = e["entities"].as_array().unwrap();
