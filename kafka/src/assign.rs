@@ -16,7 +16,7 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::SyncSender;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
 use rdkafka::client::DefaultClientContext;
@@ -28,6 +28,7 @@ use tokio::sync::mpsc;
 use tracing::{info, warn};
 
 use crate::producer::{apply_user_settings, base_client_config};
+use crate::runner::IdleWatch;
 use crate::{KafkaConfig, KafkaError};
 
 /// The state topic's suffix after `kafka.topic_prefix`.
@@ -164,21 +165,18 @@ pub fn join_group(
     let thread = std::thread::Builder::new()
         .name("fetch-group".into())
         .spawn(move || {
-            let mut idle_since: Option<Instant> = None;
+            // The same tansu workaround as the stage runner's.
+            let mut idle = IdleWatch::new(rejoin_when_idle);
             while !flag.load(Ordering::SeqCst) {
                 // Callbacks run inside poll; messages (paused) are dropped.
                 let _ = consumer.poll(Duration::from_millis(200));
                 let assigned = consumer.assignment().map(|a| a.count()).unwrap_or(0);
-                let Some(limit) = rejoin_when_idle else { continue };
-                if assigned > 0 {
-                    idle_since = None;
-                } else if idle_since.get_or_insert_with(Instant::now).elapsed() >= limit {
+                if idle.stuck(assigned) {
                     warn!("no fetcher partitions assigned for a while; rejoining the group");
                     consumer.unsubscribe();
                     if let Err(e) = consumer.subscribe(&[&topic]) {
                         warn!(error = %e, "rejoining the fetcher group failed");
                     }
-                    idle_since = None;
                 }
             }
             consumer.unsubscribe();

@@ -54,19 +54,19 @@ impl RunnerOptions {
 }
 
 /// Notices a consumer left without partitions for too long.
-struct IdleWatch {
+pub(crate) struct IdleWatch {
     limit: Option<Duration>,
     since: Option<Instant>,
 }
 
 impl IdleWatch {
-    fn new(limit: Option<Duration>) -> Self {
+    pub(crate) fn new(limit: Option<Duration>) -> Self {
         Self { limit, since: None }
     }
 
     /// Whether the consumer has had no partitions for longer than the limit
     /// (and the clock restarts, so rejoins are spaced by the limit).
-    fn stuck(&mut self, assigned: usize) -> bool {
+    pub(crate) fn stuck(&mut self, assigned: usize) -> bool {
         let Some(limit) = self.limit else { return false };
         if assigned > 0 {
             self.since = None;
