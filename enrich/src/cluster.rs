@@ -38,9 +38,9 @@ use std::collections::{HashMap, HashSet};
 use chrono::{DateTime, Datelike, Duration, FixedOffset, NaiveDate};
 
 use crate::dates::{MentionedDate, find_dates};
+use crate::enrichment::content_hash;
 use crate::normalize::normalize;
 use crate::shingles::{Signature, body_paragraphs, signature};
-use crate::stage::content_hash;
 use crate::terms::terms;
 
 /// Terms kept per story centroid.

@@ -6,10 +6,10 @@ use newsflow_wire::ArticleMsg;
 use serde::Serialize;
 
 use crate::dates::{MentionedDate, find_dates, parse_date};
+use crate::enrichment::content_hash;
 use crate::entities::{Kind, find_in_tokens, tags_and_mentions};
 use crate::normalize::normalize;
 use crate::shingles::signature;
-use crate::stage::content_hash;
 
 /// The keys duplicates are found by.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

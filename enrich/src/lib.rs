@@ -7,6 +7,7 @@
 //! - [`amounts`]: money, percentages and counts.
 //! - [`cluster`]: exact/near duplicates and story ids, one pass.
 //! - [`dates`]: date strings and dates mentioned in text, to ISO 8601.
+//! - [`enrichment`]: the per-article fields (no memory of other articles).
 //! - [`entities`]: places (with their country), organizations and people.
 //! - [`fxhash`]: a fast hasher for the lookup tables.
 //! - [`gazetteer`]: the gazetteer and person-name data files.
@@ -25,6 +26,7 @@
 pub mod amounts;
 pub mod cluster;
 pub mod dates;
+pub mod enrichment;
 pub mod entities;
 pub mod fxhash;
 pub mod gazetteer;
@@ -41,4 +43,5 @@ pub mod stage;
 pub mod summary;
 pub mod terms;
 
-pub use stage::{EnrichStage, enrich};
+pub use enrichment::{content_hash, enrich};
+pub use stage::EnrichStage;

@@ -1,0 +1,73 @@
+//! The per-article enrichment: everything the enricher adds that needs no
+//! memory of other articles.
+
+use newsflow_wire::{Amount, ArticleMsg, Enrichment, Entity, Quote};
+use sha2::{Digest, Sha256};
+
+use crate::language::detect;
+use crate::normalize::normalize;
+
+/// What the enricher adds that needs no memory of other articles (pure,
+/// no IO): language, content hash, size, entities, mentioned dates,
+/// hashtags. [`EnrichStage`] adds the story and duplicate fields.
+pub fn enrich(article: &ArticleMsg) -> Enrichment {
+    let detected = detect(&article.text, article.language.as_deref());
+    let text = prefix(&article.text, MAX_SCAN);
+    let title = article.title.as_deref().unwrap_or("");
+    let key = normalize(&article.text);
+    // Mentions only: the dedup keys (MinHash, hash) are the clusterer's.
+    let extra = crate::keys::mentioned(article);
+    Enrichment {
+        language: detected.language.or_else(|| article.language.clone()),
+        language_confidence: detected.confidence,
+        script: detected.script,
+        content_hash: content_hash(&key),
+        word_count: key.split(' ').filter(|w| !w.is_empty()).count(),
+        entities: extra
+            .entities
+            .into_iter()
+            .map(|e| Entity {
+                key: e.key,
+                kind: e.kind.as_str().to_owned(),
+                surface: e.surface,
+                count: e.count,
+                country: e.country,
+            })
+            .collect(),
+        dates_mentioned: extra.dates,
+        hashtags: extra.hashtags,
+        mentions: extra.mentions,
+        amounts: crate::amounts::find_amounts(&format!("{title}\n{text}"))
+            .into_iter()
+            .map(|a| Amount { text: a.text, value: a.value, unit: a.unit, kind: a.kind.to_owned() })
+            .collect(),
+        quotes: crate::quotes::find_quotes(text)
+            .into_iter()
+            .map(|q| Quote { text: q.text, speaker: q.speaker })
+            .collect(),
+        keyphrases: crate::keyphrases::keyphrases(article.title.as_deref(), text, KEYPHRASES),
+        summary: crate::summary::summarize(text, SUMMARY_SENTENCES),
+        ..Default::default()
+    }
+}
+
+/// Keyphrases and summary sentences kept per article.
+const KEYPHRASES: usize = 8;
+const SUMMARY_SENTENCES: usize = 2;
+
+/// Longest prefix of the text read for amounts, quotes, keyphrases and the
+/// summary, in bytes: a 10 MB page costs what 256 KB does.
+const MAX_SCAN: usize = 256 * 1024;
+
+fn prefix(text: &str, max: usize) -> &str {
+    let mut end = text.len().min(max);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
+}
+
+/// Hex SHA-256 of already-normalized text: the exact-duplicate key.
+pub fn content_hash(normalized: &str) -> String {
+    Sha256::digest(normalized.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+}
