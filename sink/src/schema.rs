@@ -208,6 +208,14 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
              RAISE NOTICE 'articles keep pglz compression: %', SQLERRM;
          END $$",
     ),
+    (
+        4,
+        // No query reads articles by content hash (copies are linked by
+        // `duplicate_of`, and the enricher finds them): the index only cost
+        // every insert a random B-tree write.
+        "DROP INDEX IF EXISTS articles_content_hash;",
+        "DROP INDEX IF EXISTS articles_content_hash;",
+    ),
 ];
 
 /// Columns written by an upsert, in order (`stored_at` is set on insert only).
