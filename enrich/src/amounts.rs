@@ -5,8 +5,8 @@
 
 use serde::Serialize;
 
-use crate::normalize::normalize;
 use crate::terms::is_stop;
+use crate::text::Tokens;
 
 /// One amount.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -126,26 +126,36 @@ fn number(tok: &str) -> Option<(f64, bool, Option<&'static str>)> {
 
 /// Amounts in `text`, in order.
 pub fn find_amounts(text: &str) -> Vec<Amount> {
-    let raw: Vec<&str> = text.split_whitespace().collect();
+    find_amounts_in(&Tokens::new(text))
+}
+
+/// [`find_amounts`] over tokenized text.
+pub fn find_amounts_in(t: &Tokens) -> Vec<Amount> {
+    let raw = t.raws();
     let mut out = Vec::new();
     let mut i = 0;
     while i < raw.len() {
+        // Cheap test first: a number has a digit or a currency sign.
+        if !raw[i].chars().any(|c| c.is_ascii_digit() || matches!(c, '٠'..='٩' | '۰'..='۹')) {
+            i += 1;
+            continue;
+        }
         let Some((mut value, percent, sign)) = number(raw[i]) else {
             i += 1;
             continue;
         };
         let start = i;
         let mut end = i + 1;
-        // Words after a number, normalized when needed.
-        let word = |k: usize| raw.get(k).map(|t| normalize(t)).unwrap_or_default();
+        // Normalized words after a number.
+        let word = |k: usize| if k < raw.len() { t.norm(k) } else { "" };
         if let Some((_, f)) = SCALES.iter().find(|(w, _)| *w == word(end)) {
             value *= f;
             end += 1;
         }
         let (unit, kind) = if percent {
             ("%".to_owned(), "percent")
-        } else if PERCENT_WORDS.contains(&word(end).as_str())
-            || (word(end) == "في" && ["الميه", "المايه"].contains(&word(end + 1).as_str()))
+        } else if PERCENT_WORDS.contains(&word(end))
+            || (word(end) == "في" && ["الميه", "المايه"].contains(&word(end + 1)))
         {
             end += if word(end) == "في" { 2 } else { 1 };
             ("%".to_owned(), "percent")
@@ -160,7 +170,7 @@ pub fn find_amounts(text: &str) -> Vec<Amount> {
                 }
                 None => (code.to_string(), "money"),
             }
-        } else if end < raw.len() && counted_noun(&word(end)) {
+        } else if end < raw.len() && counted_noun(word(end)) {
             end += 1;
             (trim(raw[end - 1]).to_owned(), "count")
         } else {

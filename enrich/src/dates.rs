@@ -144,10 +144,13 @@ const ZONES: &[(&str, i32)] = &[
     ("bst", 60),
 ];
 
-#[derive(Debug, Clone, PartialEq)]
-enum Tok {
-    Num(String),
-    Word(String),
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Tok<'a> {
+    /// A run of digits (any of the three systems): its value (saturated)
+    /// and number of digits.
+    Num(u32, usize),
+    /// A word as written (normalized when read: see [`word_is`]).
+    Word(&'a str),
     Time(NaiveTime),
     Zone(i32),
     Slash,
@@ -157,78 +160,117 @@ enum Tok {
 /// on hostile input.
 const MAX_DATE_LEN: usize = 200;
 
-/// Tokenize: numbers, words (normalized), `HH:MM(:SS)` times, `±HHMM` /
-/// `±HH:MM` zones, slashes. Other punctuation separates.
-fn tokenize(raw: &str) -> Vec<Tok> {
-    let text: String = raw
-        .chars()
-        .map(|c| match c {
-            '٠'..='٩' => char::from(b'0' + (c as u32 - '٠' as u32) as u8),
-            '۰'..='۹' => char::from(b'0' + (c as u32 - '۰' as u32) as u8),
-            '\u{2212}' | '\u{2010}'..='\u{2015}' => '-',
-            c => c,
-        })
-        .collect();
+/// The value of a digit of any of the three systems.
+fn digit(c: char) -> Option<u32> {
+    match c {
+        '0'..='9' => Some(c as u32 - '0' as u32),
+        '٠'..='٩' => Some(c as u32 - '٠' as u32),
+        '۰'..='۹' => Some(c as u32 - '۰' as u32),
+        _ => None,
+    }
+}
+
+/// A letter, with the common scripts tested before the Unicode tables.
+fn is_letter(c: char) -> bool {
+    match c {
+        'a'..='z' | 'A'..='Z' | '\u{0621}'..='\u{063A}' | '\u{0641}'..='\u{064A}' => true,
+        c if c.is_ascii() => false,
+        c => c.is_alphabetic(),
+    }
+}
+
+/// Digits and colons from byte `i`: the parts between colons as (value,
+/// digits), and the byte after the run.
+fn digit_run(raw: &str, i: usize) -> (Vec<(u32, usize)>, usize) {
+    let mut parts = vec![(0u32, 0usize)];
+    let mut end = i;
+    for (k, c) in raw[i..].char_indices() {
+        if let Some(d) = digit(c) {
+            let p = parts.last_mut().expect("one part at least");
+            p.0 = p.0.saturating_mul(10).saturating_add(d);
+            p.1 += 1;
+        } else if c == ':' {
+            parts.push((0, 0));
+        } else {
+            break;
+        }
+        end = i + k + c.len_utf8();
+    }
+    (parts, end)
+}
+
+/// Tokenize: numbers, words, `HH:MM(:SS)` times, `±HHMM` / `±HH:MM`
+/// zones, slashes. Other punctuation separates. Words are kept as written.
+fn tokenize(raw: &str) -> Vec<Tok<'_>> {
     let mut toks = Vec::new();
-    let chars: Vec<char> = text.chars().collect();
     let mut i = 0;
-    while i < chars.len() {
-        let c = chars[i];
-        if c.is_ascii_digit() {
-            let start = i;
-            while i < chars.len() && (chars[i].is_ascii_digit() || chars[i] == ':') {
-                i += 1;
+    while let Some(c) = raw[i..].chars().next() {
+        if digit(c).is_some() {
+            let (parts, end) = digit_run(raw, i);
+            i = end;
+            if parts.len() == 1 {
+                toks.push(Tok::Num(parts[0].0, parts[0].1));
+                continue;
             }
-            let s: String = chars[start..i].iter().collect();
-            if s.contains(':') {
-                let parts: Vec<&str> = s.split(':').collect();
-                let num = |k: usize| parts.get(k).and_then(|p| p.parse::<u32>().ok());
-                if let Some(t) =
-                    num(0).zip(num(1)).and_then(|(h, m)| NaiveTime::from_hms_opt(h, m, num(2).unwrap_or(0)))
-                {
-                    toks.push(Tok::Time(t));
-                    // Fractional seconds: skip.
-                    if i < chars.len() && chars[i] == '.' {
-                        i += 1;
-                        while i < chars.len() && chars[i].is_ascii_digit() {
-                            i += 1;
-                        }
+            // A part with no digit reads as nothing (as "".parse() fails).
+            let num = |k: usize| parts.get(k).filter(|p| p.1 > 0).map(|p| p.0);
+            if let Some(t) = num(0).zip(num(1)).and_then(|(h, m)| NaiveTime::from_hms_opt(h, m, num(2).unwrap_or(0))) {
+                toks.push(Tok::Time(t));
+                // Fractional seconds: skip.
+                if raw[i..].starts_with('.') {
+                    i += 1;
+                    while let Some(c) = raw[i..].chars().next().filter(|c| digit(*c).is_some()) {
+                        i += c.len_utf8();
                     }
                 }
-            } else {
-                toks.push(Tok::Num(s));
             }
-        } else if (c == '+' || c == '-') && matches!(toks.last(), Some(Tok::Time(_))) {
-            let start = i + 1;
-            let mut j = start;
-            while j < chars.len() && (chars[j].is_ascii_digit() || chars[j] == ':') {
-                j += 1;
+        } else if matches!(c, '+' | '-' | '\u{2212}' | '\u{2010}'..='\u{2015}')
+            && matches!(toks.last(), Some(Tok::Time(_)))
+        {
+            // Digits (colons skipped) after the sign: "+0400", "+04:00", "+04".
+            let mut digits = Vec::new();
+            let mut end = i + c.len_utf8();
+            for (k, d) in raw[end..].char_indices() {
+                match digit(d) {
+                    Some(v) => digits.push(v),
+                    None if d == ':' => {}
+                    None => break,
+                }
+                end = i + c.len_utf8() + k + d.len_utf8();
             }
-            let digits: String = chars[start..j].iter().filter(|c| c.is_ascii_digit()).collect();
             if digits.len() == 4 || digits.len() == 2 {
-                let h: i32 = digits[..2].parse().unwrap_or(0);
-                let m: i32 = digits.get(2..).and_then(|d| d.parse().ok()).unwrap_or(0);
-                let sign = if c == '-' { -1 } else { 1 };
+                let h = (digits[0] * 10 + digits[1]) as i32;
+                let m = if digits.len() == 4 { (digits[2] * 10 + digits[3]) as i32 } else { 0 };
+                let sign = if c == '+' { 1 } else { -1 };
                 toks.push(Tok::Zone(sign * (h * 60 + m)));
             }
-            i = j.max(i + 1);
+            i = end;
         } else if c == '/' {
             toks.push(Tok::Slash);
             i += 1;
-        } else if c.is_alphabetic() {
+        } else if is_letter(c) {
             let start = i;
-            while i < chars.len() && (chars[i].is_alphabetic() || is_mark(chars[i])) {
-                i += 1;
+            for (k, c) in raw[i..].char_indices() {
+                if !(is_letter(c) || is_mark(c)) {
+                    break;
+                }
+                i = start + k + c.len_utf8();
             }
-            let w = normalize(&chars[start..i].iter().collect::<String>());
-            if !w.is_empty() {
+            let w = &raw[start..i];
+            // A word of marks alone normalizes to nothing.
+            if !w.chars().all(is_mark_only) {
                 toks.push(Tok::Word(w));
             }
         } else {
-            i += 1;
+            i += c.len_utf8();
         }
     }
     toks
+}
+
+/// A character [`normalize`] drops.
+fn is_mark_only(c: char) -> bool {
+    matches!(crate::normalize::fold(c), None | Some(' '))
 }
 
 fn is_mark(c: char) -> bool {
@@ -243,11 +285,12 @@ pub fn is_month_word(w: &str) -> bool {
 }
 
 fn month_at(toks: &[Tok], i: usize) -> Option<(u32, usize)> {
-    let Some(Tok::Word(w)) = toks.get(i) else { return None };
-    let w = w.strip_prefix("و").filter(|s| MONTHS.iter().any(|(m, _)| m == s)).unwrap_or(w);
+    let Some(Tok::Word(raw)) = toks.get(i) else { return None };
+    let w = normalize(raw);
+    let w = w.strip_prefix("و").filter(|s| MONTHS.iter().any(|(m, _)| m == s)).unwrap_or(&w);
     let two_word_start = w == "كانون" || w == "تشرين";
     let (month, mut used) = if two_word_start && let Some(Tok::Word(w2)) = toks.get(i + 1) {
-        let two = format!("{w} {w2}");
+        let two = format!("{w} {}", normalize(w2));
         match MONTHS.iter().find(|(m, _)| *m == two) {
             Some((_, n)) => (*n, 2),
             None => (MONTHS.iter().find(|(m, _)| *m == w)?.1, 1),
@@ -267,7 +310,7 @@ fn month_at(toks: &[Tok], i: usize) -> Option<(u32, usize)> {
 
 fn num_at(toks: &[Tok], i: usize) -> Option<u32> {
     match toks.get(i) {
-        Some(Tok::Num(s)) if s.len() <= 4 => s.parse().ok(),
+        Some(Tok::Num(v, digits)) if *digits <= 4 => Some(*v),
         _ => None,
     }
 }
@@ -282,7 +325,7 @@ fn year_of(n: u32, digits: usize) -> Option<i32> {
 
 fn digits_at(toks: &[Tok], i: usize) -> usize {
     match toks.get(i) {
-        Some(Tok::Num(s)) => s.len(),
+        Some(Tok::Num(_, digits)) => *digits,
         _ => 0,
     }
 }
@@ -310,7 +353,10 @@ pub fn parse_date(raw: &str) -> Result<ParsedDate, DateError> {
     let offset = time.and_then(|_| {
         toks.iter().find_map(|t| match t {
             Tok::Zone(m) => FixedOffset::east_opt(m * 60),
-            Tok::Word(w) => ZONES.iter().find(|(z, _)| z == w).and_then(|(_, m)| FixedOffset::east_opt(m * 60)),
+            Tok::Word(w) => {
+                let w = normalize(w);
+                ZONES.iter().find(|(z, _)| *z == w).and_then(|(_, m)| FixedOffset::east_opt(m * 60))
+            }
             _ => None,
         })
     });
@@ -354,7 +400,11 @@ fn day_month_at(toks: &[Tok], i: usize) -> Option<(u32, u32, usize)> {
     {
         return Some((m, d, i + 1 + used));
     }
-    if let Some((m, used)) = month_at(toks, i)
+    // A month name is read only where a number follows within the five
+    // tokens a month (with its gloss) can take.
+    if matches!(toks.get(i), Some(Tok::Word(_)))
+        && toks[i + 1..toks.len().min(i + 6)].iter().any(|t| matches!(t, Tok::Num(..)))
+        && let Some((m, used)) = month_at(toks, i)
         && let Some(d) = num_at(toks, i + used).filter(|d| (1..=31).contains(d) && digits_at(toks, i + used) <= 2)
     {
         // Only when an explicit year follows: "May 21, 2018"; "ماي 3" alone is
@@ -372,10 +422,7 @@ const MAX_SCAN: usize = 64 * 1024;
 /// Dates mentioned in `text` ("4 حزيران/يونيو", "6 فبراير 2019",
 /// "May 21, 2018"), in order of appearance, duplicates removed.
 pub fn find_dates(text: &str) -> Vec<MentionedDate> {
-    let text = match text.char_indices().find(|(i, _)| *i >= MAX_SCAN) {
-        Some((i, _)) => &text[..i],
-        None => text,
-    };
+    let text = crate::text::cut(text, MAX_SCAN);
     let toks = tokenize(text);
     let mut out = Vec::new();
     let mut i = 0;

@@ -7,10 +7,10 @@
 use std::collections::HashMap;
 
 use crate::gazetteer::gazetteer;
-use crate::normalize::normalize;
 use crate::orgs::find_orgs;
 use crate::persons::find_persons;
 use crate::terms::is_stop;
+use crate::text::Tokens;
 
 /// What kind of entity.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
@@ -44,34 +44,70 @@ pub struct Mention {
     pub country: Option<String>,
 }
 
-/// Forms of a normalized token with its proclitics removed, the token itself
-/// first: "وبالعراق" → [وبالعراق, بالعراق, العراق, عراق…]; "للبرتغال" also
-/// gives "البرتغال".
-pub(crate) fn forms(tok: &str) -> Vec<String> {
-    let mut out = vec![tok.to_owned()];
+/// Calls `f` with each form of normalized token `tok` with its proclitics
+/// removed, the token itself first: "وبالعراق" → وبالعراق, بالعراق,
+/// العراق…; "للبرتغال" also gives "البرتغال". Allocates only for that
+/// "لل" → "ال" form.
+fn each_form(tok: &str, mut f: impl FnMut(&str)) {
+    f(tok);
     let mut rest = tok;
     for c in ['و', 'ف'] {
         if let Some(r) = rest.strip_prefix(c)
             && r.chars().count() >= 3
         {
             rest = r;
-            out.push(rest.to_owned());
+            f(rest);
             break;
         }
     }
     if let Some(r) = rest.strip_prefix("لل")
         && r.chars().count() >= 2
     {
-        out.push(format!("ال{r}"));
+        f(&format!("ال{r}"));
     }
     for c in ['ب', 'ل', 'ك'] {
         if let Some(r) = rest.strip_prefix(c)
             && r.chars().count() >= 3
         {
-            out.push(r.to_owned());
+            f(r);
         }
     }
-    out
+}
+
+/// The clitic forms ([`each_form`]) of every token of a text, in one string.
+#[derive(Debug, Default)]
+pub struct Forms {
+    arena: String,
+    spans: Vec<(u32, u32)>,
+    /// Token `i`'s forms are `spans[first[i]..first[i + 1]]`.
+    first: Vec<u32>,
+}
+
+impl Forms {
+    /// The forms of each token of `t`.
+    pub fn new(t: &Tokens) -> Self {
+        let mut out = Forms {
+            arena: String::with_capacity(t.len() * 24),
+            spans: Vec::with_capacity(t.len() * 2),
+            first: Vec::with_capacity(t.len() + 1),
+        };
+        for i in 0..t.len() {
+            out.first.push(out.spans.len() as u32);
+            each_form(t.norm(i), |f| {
+                let s = out.arena.len() as u32;
+                out.arena.push_str(f);
+                out.spans.push((s, out.arena.len() as u32));
+            });
+        }
+        out.first.push(out.spans.len() as u32);
+        out
+    }
+
+    /// Forms of token `i`, the token itself first.
+    pub fn of(&self, i: usize) -> impl Iterator<Item = &str> + Clone {
+        let (a, b) = (self.first[i] as usize, self.first[i + 1] as usize);
+        self.spans[a..b].iter().map(|&(s, e)| &self.arena[s as usize..e as usize])
+    }
 }
 
 /// Whether raw token `raw` is written in capitals (for acronyms).
@@ -80,23 +116,28 @@ fn is_capitals(raw: &str) -> bool {
     !letters.is_empty() && !letters.chars().any(|c| c.is_lowercase())
 }
 
-/// Gazetteer mentions in `tokens` (raw whitespace tokens), longest match
-/// first, no overlaps; then people by rules on the tokens left. Sorted by
-/// position.
+/// Gazetteer mentions in `tokens` (raw tokens, each kept as one), longest
+/// match first, no overlaps; then people by rules on the tokens left.
+/// Sorted by position.
 pub fn find_in_tokens(tokens: &[&str]) -> Vec<Mention> {
+    find_in(&Tokens::from_raw(tokens))
+}
+
+/// [`find_in_tokens`] over already tokenized text.
+pub fn find_in(t: &Tokens) -> Vec<Mention> {
     let g = gazetteer();
-    let norm: Vec<String> = tokens.iter().map(|t| normalize(t)).collect();
-    let fs: Vec<Vec<String>> = norm.iter().map(|t| forms(t)).collect();
+    let fs = Forms::new(t);
+    let n_tok = t.len();
     let mut out = Vec::new();
     let mut i = 0;
-    while i < norm.len() {
+    while i < n_tok {
         let mut found = None;
-        'forms: for f in &fs[i] {
+        'forms: for f in fs.of(i) {
             for name in g.starting_with(f) {
                 let n = name.tokens.len();
-                if i + n <= norm.len()
-                    && (1..n).all(|k| norm[i + k] == name.tokens[k])
-                    && (!name.acronym || tokens[i..i + n].iter().all(|t| is_capitals(t)))
+                if i + n <= n_tok
+                    && (1..n).all(|k| t.norm(i + k) == name.tokens[k])
+                    && (!name.acronym || (i..i + n).all(|k| is_capitals(t.raw(k))))
                 {
                     found = Some(Mention {
                         start: i,
@@ -117,18 +158,18 @@ pub fn find_in_tokens(tokens: &[&str]) -> Vec<Mention> {
             None => i += 1,
         }
     }
-    let orgs = find_orgs(&norm, &fs, &out);
+    let orgs = find_orgs(t, &fs, &out);
     out.retain(|m| !orgs.iter().any(|o| o.start <= m.start && m.end <= o.end));
     out.extend(orgs);
-    let mut taken = vec![false; norm.len()];
+    let mut taken = vec![false; n_tok];
     for m in &out {
         taken[m.start..m.end].iter_mut().for_each(|t| *t = true);
     }
-    let persons = find_persons(&norm, &fs, &taken);
+    let persons = find_persons(t, &fs, &taken);
     for m in &persons {
         taken[m.start..m.end].iter_mut().for_each(|t| *t = true);
     }
-    let surnames = surname_mentions(&norm, &fs, &taken, &persons);
+    let surnames = surname_mentions(t, &fs, &taken, &persons);
     out.extend(persons);
     out.extend(surnames);
     out.sort_by_key(|m| m.start);
@@ -137,10 +178,10 @@ pub fn find_in_tokens(tokens: &[&str]) -> Vec<Mention> {
 
 /// Later mentions of a person by the last word of a full name found
 /// earlier or later in the same text ("كريستيانو رونالدو" … "رونالدو").
-fn surname_mentions(norm: &[String], fs: &[Vec<String>], taken: &[bool], persons: &[Mention]) -> Vec<Mention> {
+fn surname_mentions(t: &Tokens, fs: &Forms, taken: &[bool], persons: &[Mention]) -> Vec<Mention> {
     let mut by_last: HashMap<&str, &str> = HashMap::new();
     for m in persons.iter().filter(|m| m.end - m.start >= 2) {
-        let last = norm[m.end - 1].as_str();
+        let last = t.norm(m.end - 1);
         if last.chars().count() >= 3 && !is_stop(last) {
             by_last.entry(last).or_insert(m.key.as_str());
         }
@@ -149,11 +190,11 @@ fn surname_mentions(norm: &[String], fs: &[Vec<String>], taken: &[bool], persons
         return Vec::new();
     }
     let mut out = Vec::new();
-    for (i, forms) in fs.iter().enumerate() {
-        if taken[i] {
+    for (i, &done) in taken.iter().enumerate() {
+        if done {
             continue;
         }
-        if let Some(key) = forms.iter().find_map(|f| by_last.get(f.as_str())) {
+        if let Some(key) = fs.of(i).find_map(|f| by_last.get(f)) {
             out.push(Mention { start: i, end: i + 1, kind: Kind::Per, key: (*key).to_owned(), country: None });
         }
     }
@@ -164,8 +205,14 @@ fn surname_mentions(norm: &[String], fs: &[Vec<String>], taken: &[bool], persons
 /// read as spaces: `#أنتوني_بلينكن` → `أنتوني بلينكن`, `@UN` → `UN`.
 /// Returns (hashtags, mentions), each without repeats.
 pub fn tags_and_mentions(text: &str) -> (Vec<String>, Vec<String>) {
+    let tokens: Vec<&str> = text.split_whitespace().collect();
+    tags_and_mentions_in(&tokens)
+}
+
+/// [`tags_and_mentions`] over whitespace tokens.
+pub fn tags_and_mentions_in(tokens: &[&str]) -> (Vec<String>, Vec<String>) {
     let (mut tags, mut mentions) = (Vec::new(), Vec::new());
-    for tok in text.split_whitespace() {
+    for tok in tokens.iter().copied().filter(|t| t.starts_with(['#', '@'])) {
         let (list, rest) = match tok.chars().next() {
             Some('#') => (&mut tags, &tok[1..]),
             Some('@') => (&mut mentions, &tok[1..]),
@@ -186,8 +233,7 @@ pub fn tags_and_mentions(text: &str) -> (Vec<String>, Vec<String>) {
 
 /// Gazetteer mentions in free text (whitespace tokens).
 pub fn find(text: &str) -> Vec<Mention> {
-    let tokens: Vec<&str> = text.split_whitespace().collect();
-    find_in_tokens(&tokens)
+    find_in(&Tokens::new(text))
 }
 
 #[cfg(test)]
@@ -209,6 +255,15 @@ mod tests {
             ]
         );
         assert_eq!((m[4].start, m[4].end), (10, 13));
+    }
+
+    #[test]
+    fn clitic_forms_of_each_token() {
+        let t = Tokens::new("وبالعراق للبرتغال وزير");
+        let fs = Forms::new(&t);
+        assert_eq!(fs.of(0).collect::<Vec<_>>(), vec!["وبالعراق", "بالعراق", "العراق"]);
+        assert_eq!(fs.of(1).collect::<Vec<_>>(), vec!["للبرتغال", "البرتغال", "لبرتغال"]);
+        assert_eq!(fs.of(2).collect::<Vec<_>>(), vec!["وزير", "زير"]);
     }
 
     #[test]

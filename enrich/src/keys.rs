@@ -7,9 +7,10 @@ use serde::Serialize;
 
 use crate::dates::{MentionedDate, find_dates, parse_date};
 use crate::enrichment::content_hash;
-use crate::entities::{Kind, find_in_tokens, tags_and_mentions};
+use crate::entities::{Kind, find_in, tags_and_mentions, tags_and_mentions_in};
 use crate::normalize::normalize;
 use crate::shingles::signature;
+use crate::text::{Tokens, cut};
 
 /// The keys duplicates are found by.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -55,15 +56,11 @@ pub struct EntityOut {
 /// Longest text scanned for entities, in bytes (from the start).
 const MAX_ENTITY_TEXT: usize = 256 * 1024;
 
-fn entities_of(text: &str) -> Vec<EntityOut> {
-    let mut end = text.len().min(MAX_ENTITY_TEXT);
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
-    let tokens: Vec<&str> = text[..end].split_whitespace().collect();
+/// The entities of tokenized text, one per key and kind.
+pub fn entities_in(t: &Tokens) -> Vec<EntityOut> {
     let mut out: Vec<EntityOut> = Vec::new();
-    for m in find_in_tokens(&tokens) {
-        let surface = tokens[m.start..m.end].join(" ");
+    for m in find_in(t) {
+        let surface = t.surface(m.start, m.end);
         let surface = surface.trim_matches(|c: char| !c.is_alphanumeric()).to_owned();
         match out.iter_mut().find(|e| e.key == m.key && e.kind == m.kind) {
             Some(e) => {
@@ -101,9 +98,22 @@ pub struct Mentioned {
 pub fn mentioned(article: &ArticleMsg) -> Mentioned {
     let text = format!("{}\n{}", article.title.as_deref().unwrap_or(""), article.text);
     let (hashtags, mentions) = tags_and_mentions(&text);
+    let tokens = Tokens::new(cut(&text, MAX_ENTITY_TEXT));
     Mentioned {
         dates: find_dates(&text).iter().map(mentioned_iso).collect(),
-        entities: entities_of(&text),
+        entities: entities_in(&tokens),
+        hashtags,
+        mentions,
+    }
+}
+
+/// [`mentioned`] of text already tokenized as `t` (`text`, the title and
+/// text joined by a line break, cut where the caller reads no further).
+pub fn mentioned_in(text: &str, t: &Tokens) -> Mentioned {
+    let (hashtags, mentions) = tags_and_mentions_in(t.raws());
+    Mentioned {
+        dates: find_dates(text).iter().map(mentioned_iso).collect(),
+        entities: entities_in(t),
         hashtags,
         mentions,
     }

@@ -20,6 +20,8 @@
 //! - [`search`]: the search form of text shared by full-text search and
 //!   alert rules.
 //! - [`shingles`]: MinHash near-duplicate signatures of body paragraphs.
+//! - [`text`]: an article's tokens, split and normalized once, shared by
+//!   the parts that read words.
 //! - [`terms`]: index terms (stop words, clitics) for story matching.
 //! - [`stage`]: the enricher stage: `articles` → `enriched`.
 
@@ -42,6 +44,7 @@ pub mod shingles;
 pub mod stage;
 pub mod summary;
 pub mod terms;
+pub mod text;
 
 pub use enrichment::{content_hash, enrich};
 pub use stage::EnrichStage;

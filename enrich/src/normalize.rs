@@ -8,7 +8,8 @@
 //! lowercase. Everything: punctuation dropped, whitespace collapsed.
 
 /// Normalize one character; `None` drops it, a space separates words.
-fn fold(c: char) -> Option<char> {
+#[inline]
+pub(crate) fn fold(c: char) -> Option<char> {
     Some(match c {
         'أ' | 'إ' | 'آ' | 'ٱ' | 'ٲ' | 'ٳ' => 'ا',
         'ى' | 'ی' => 'ي',
@@ -47,16 +48,22 @@ pub fn normalize(text: &str) -> String {
             out.push(' ');
             pending_space = false;
         }
-        if f.is_ascii() {
-            out.push(f.to_ascii_lowercase());
-        } else if ('\u{0600}'..='\u{06FF}').contains(&f) {
-            // Arabic has no case.
-            out.push(f);
-        } else {
-            out.extend(f.to_lowercase());
-        }
+        push_folded(&mut out, f);
     }
     out
+}
+
+/// Append folded character `f` (not a space), lowercased.
+#[inline]
+pub(crate) fn push_folded(out: &mut String, f: char) {
+    if f.is_ascii() {
+        out.push(f.to_ascii_lowercase());
+    } else if ('\u{0600}'..='\u{06FF}').contains(&f) {
+        // Arabic has no case.
+        out.push(f);
+    } else {
+        out.extend(f.to_lowercase());
+    }
 }
 
 #[cfg(test)]

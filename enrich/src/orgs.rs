@@ -5,9 +5,10 @@
 
 use std::sync::OnceLock;
 
-use crate::entities::{Kind, Mention};
+use crate::entities::{Forms, Kind, Mention};
 use crate::fxhash::FxHashSet as HashSet;
 use crate::terms::is_stop;
+use crate::text::Tokens;
 
 /// Head nouns of organization names (normalized, with or without ال).
 const HEADS: &[&str] = &[
@@ -102,15 +103,16 @@ fn is_nisba(t: &str) -> bool {
     t.starts_with("ال") && (t.ends_with('ي') || t.ends_with("يه")) && t.chars().count() >= 5 && !is_stop(t)
 }
 
-/// Organization mentions from `norm` (normalized tokens) and the places
+/// Organization mentions in `t` (with `fs` its clitic forms) and the places
 /// already found (`places`, sorted by start). A place inside a found
 /// organization belongs to it: callers drop it.
-pub fn find_orgs(norm: &[String], fs: &[Vec<String>], places: &[Mention]) -> Vec<Mention> {
+pub fn find_orgs(t: &Tokens, fs: &Forms, places: &[Mention]) -> Vec<Mention> {
+    let n = t.len();
     static H: OnceLock<HashSet<&'static str>> = OnceLock::new();
     let heads = H.get_or_init(|| HEADS.iter().copied().collect());
-    let mut start_of: Vec<Option<&Mention>> = vec![None; norm.len()];
-    let mut covered = vec![false; norm.len()];
-    for m in places.iter().filter(|m| m.end <= norm.len()) {
+    let mut start_of: Vec<Option<&Mention>> = vec![None; n];
+    let mut covered = vec![false; n];
+    for m in places.iter().filter(|m| m.end <= n) {
         if m.kind == Kind::Loc {
             start_of[m.start] = Some(m);
         }
@@ -120,37 +122,37 @@ pub fn find_orgs(norm: &[String], fs: &[Vec<String>], places: &[Mention]) -> Vec
     let taken = |i: usize| covered[i];
     let mut out = Vec::new();
     let mut i = 0;
-    while i < norm.len() {
-        if taken(i) || !fs[i].iter().any(|f| heads.contains(f.as_str())) {
+    while i < n {
+        if taken(i) || !fs.of(i).any(|f| heads.contains(f)) {
             i += 1;
             continue;
         }
         let (mut j, mut anchored) = (i + 1, false);
-        while j < norm.len() && j - i <= 5 {
+        while j < n && j - i <= 5 {
             if let Some(p) = place_at(j) {
                 j = p.end;
                 anchored = true;
                 break;
             } else if taken(j) {
                 break;
-            } else if is_nisba(&norm[j]) {
+            } else if is_nisba(t.norm(j)) {
                 j += 1;
                 anchored = true;
                 break;
-            } else if MIDDLE.contains(&norm[j].as_str()) {
+            } else if MIDDLE.contains(&t.norm(j)) {
                 j += 1;
             } else {
                 break;
             }
         }
         // Trailing middle words belong to the name only before an anchor.
-        while j > i + 1 && MIDDLE.contains(&norm[j - 1].as_str()) && !anchored {
+        while j > i + 1 && MIDDLE.contains(&t.norm(j - 1)) && !anchored {
             j -= 1;
         }
         if anchored {
-            let mut key: Vec<String> = norm[i..j].to_vec();
-            if let Some(f) = fs[i].iter().find(|f| heads.contains(f.as_str())) {
-                key[0] = f.clone();
+            let mut key: Vec<&str> = (i..j).map(|k| t.norm(k)).collect();
+            if let Some(f) = fs.of(i).find(|f| heads.contains(f)) {
+                key[0] = f;
             }
             out.push(Mention { start: i, end: j, kind: Kind::Org, key: key.join(" "), country: None });
             i = j;

@@ -12,10 +12,11 @@
 
 use std::sync::OnceLock;
 
-use crate::entities::{Kind, Mention};
+use crate::entities::{Forms, Kind, Mention};
 use crate::fxhash::FxHashSet as HashSet;
 use crate::gazetteer::{NameToken, person_names};
 use crate::terms::is_stop;
+use crate::text::Tokens;
 
 /// Titles and roles before a name (normalized, without clitics).
 const TITLES: &[&str] = &[
@@ -220,50 +221,45 @@ fn lexicon(tok: &str) -> Option<NameToken> {
 }
 
 /// The lexicon reading of the first token of a name, behind clitics.
-fn first_name(forms: &[String]) -> Option<NameToken> {
-    forms.iter().find_map(|f| lexicon(f))
+fn first_name<'a>(mut forms: impl Iterator<Item = &'a str>) -> Option<NameToken> {
+    forms.find_map(lexicon)
 }
 
-fn any_form_in(forms: &[String], set: &HashSet<&str>) -> bool {
-    forms.iter().any(|f| set.contains(f.as_str()))
+fn any_form_in<'a>(mut forms: impl Iterator<Item = &'a str>, set: &HashSet<&str>) -> bool {
+    forms.any(|f| set.contains(f))
 }
 
 /// End of the name starting at `i` (exclusive), or `None` when `norm[i]`
 /// starts no name. `trailing_unknown` lets one last token outside the
 /// lexicon close a name after a title or verb of saying ("الرئيس جوزيف X").
-fn name_run(
-    norm: &[String],
-    fs: &[Vec<String>],
-    taken: &[bool],
-    i: usize,
-    trailing_unknown: bool,
-) -> Option<(usize, NameToken)> {
+fn name_run(t: &Tokens, fs: &Forms, taken: &[bool], i: usize, trailing_unknown: bool) -> Option<(usize, NameToken)> {
     if *taken.get(i)? {
         return None;
     }
+    let n = t.len();
     // "عبد الرحمن", "أبو بكر", "ابن سينا" open a name as a given name does.
-    let opens = fs.get(i)?.iter().any(|f| ["عبد", "ابو", "ابن"].contains(&f.as_str()));
-    let (first, mut end) = if opens && i + 1 < norm.len() && !taken[i + 1] && lexicon(&norm[i + 1]).is_some() {
+    let opens = fs.of(i).any(|f| ["عبد", "ابو", "ابن"].contains(&f));
+    let (first, mut end) = if opens && i + 1 < n && !taken[i + 1] && lexicon(t.norm(i + 1)).is_some() {
         (NameToken::Given, i + 2)
     } else {
-        (first_name(&fs[i])?, i + 1)
+        (first_name(fs.of(i))?, i + 1)
     };
-    while end < norm.len() && end - i < MAX_NAME && !taken[end] {
-        let t = norm[end].as_str();
-        if CONNECTORS.contains(&t) && end + 1 < norm.len() && !taken[end + 1] {
+    while end < n && end - i < MAX_NAME && !taken[end] {
+        let tok = t.norm(end);
+        if CONNECTORS.contains(&tok) && end + 1 < n && !taken[end + 1] {
             // "عبد الرحمن", "بن تاشفين": the connector and what follows.
             end += 2;
-        } else if lexicon(t).is_some() {
+        } else if lexicon(tok).is_some() {
             end += 1;
         } else {
             break;
         }
     }
     // "عبد" + what follows, but never a name ending in a connector.
-    while end > i + 1 && CONNECTORS.contains(&norm[end - 1].as_str()) {
+    while end > i + 1 && CONNECTORS.contains(&t.norm(end - 1)) {
         end -= 1;
     }
-    if trailing_unknown && end == i + 1 && end < norm.len() && !taken[end] && plausible_unknown(&norm[end], &fs[end]) {
+    if trailing_unknown && end == i + 1 && end < n && !taken[end] && plausible_unknown(t.norm(end), fs.of(end)) {
         end += 1;
     }
     Some((end, first))
@@ -271,33 +267,34 @@ fn name_run(
 
 /// A token outside the lexicon that may still end a name: a word, not a
 /// stop word, not a number, not a definite-article adjective or role.
-fn plausible_unknown(t: &str, forms: &[String]) -> bool {
+fn plausible_unknown<'a>(t: &str, mut forms: impl Iterator<Item = &'a str>) -> bool {
     t.chars().count() >= 3
         && t.chars().all(|c| ('\u{0621}'..='\u{064A}').contains(&c))
-        && !forms.iter().any(|f| is_stop(f))
+        && !forms.any(is_stop)
         && !t.starts_with("ال")
         && !say().contains(t)
         && !titles().contains(t)
 }
 
-/// Person mentions over normalized tokens `norm` (with `fs[k]` the clitic
-/// forms of `norm[k]`, [`crate::entities::forms`]); `taken[k]` marks tokens
-/// already in another mention (they are never part of a person).
-pub fn find_persons(norm: &[String], fs: &[Vec<String>], taken: &[bool]) -> Vec<Mention> {
+/// Person mentions over tokens `t` (with `fs` their clitic forms);
+/// `taken[k]` marks tokens already in another mention (they are never part
+/// of a person).
+pub fn find_persons(t: &Tokens, fs: &Forms, taken: &[bool]) -> Vec<Mention> {
+    let n = t.len();
     let mut out = Vec::new();
     let mut i = 0;
-    while i < norm.len() {
+    while i < n {
         let mut found = None;
-        if !taken[i] && (any_form_in(&fs[i], titles()) || any_form_in(&fs[i], say())) {
+        if !taken[i] && (any_form_in(fs.of(i), titles()) || any_form_in(fs.of(i), say())) {
             // Skip role words and places between the title and the name.
             let mut j = i + 1;
-            while j < norm.len() && j - i <= 4 && (taken[j] || ROLE_WORDS.contains(&norm[j].as_str())) {
+            while j < n && j - i <= 4 && (taken[j] || ROLE_WORDS.contains(&t.norm(j))) {
                 j += 1;
             }
-            found = name_run(norm, fs, taken, j, true).map(|(end, _)| (j, end));
+            found = name_run(t, fs, taken, j, true).map(|(end, _)| (j, end));
         }
         if found.is_none()
-            && let Some((end, first)) = name_run(norm, fs, taken, i, false)
+            && let Some((end, first)) = name_run(t, fs, taken, i, false)
             && end - i >= 2
             && (first == NameToken::Given || OTHER_PAIRS)
         {
@@ -305,10 +302,8 @@ pub fn find_persons(norm: &[String], fs: &[Vec<String>], taken: &[bool]) -> Vec<
         }
         match found {
             Some((start, end)) => {
-                let mut key_tokens: Vec<String> = norm[start..end].to_vec();
-                if let Some(f) =
-                    fs[start].iter().find(|f| lexicon(f).is_some() || CONNECTORS.contains(&f.as_str())).cloned()
-                {
+                let mut key_tokens: Vec<&str> = (start..end).map(|k| t.norm(k)).collect();
+                if let Some(f) = fs.of(start).find(|f| lexicon(f).is_some() || CONNECTORS.contains(f)) {
                     key_tokens[0] = f;
                 }
                 out.push(Mention { start, end, kind: Kind::Per, key: key_tokens.join(" "), country: None });
@@ -323,14 +318,11 @@ pub fn find_persons(norm: &[String], fs: &[Vec<String>], taken: &[bool]) -> Vec<
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::entities::forms;
-    use crate::normalize::normalize;
 
     fn persons(text: &str) -> Vec<(String, usize, usize)> {
-        let norm: Vec<String> = text.split_whitespace().map(normalize).collect();
-        let fs: Vec<Vec<String>> = norm.iter().map(|t| forms(t)).collect();
-        let taken = vec![false; norm.len()];
-        find_persons(&norm, &fs, &taken).into_iter().map(|m| (m.key, m.start, m.end)).collect()
+        let t = Tokens::new(text);
+        let taken = vec![false; t.len()];
+        find_persons(&t, &Forms::new(&t), &taken).into_iter().map(|m| (m.key, m.start, m.end)).collect()
     }
 
     #[test]
@@ -353,9 +345,9 @@ mod tests {
     #[test]
     fn no_person_in_plain_text_or_taken_tokens() {
         assert!(persons("ارتفعت أسعار النفط في الأسواق اليوم").is_empty());
-        let norm: Vec<String> = "الرئيس محمد مرسي".split(' ').map(normalize).collect();
-        let fs: Vec<Vec<String>> = norm.iter().map(|t| forms(t)).collect();
-        assert!(find_persons(&norm, &fs, &[false, true, true]).is_empty());
-        assert!(find_persons(&[], &[], &[]).is_empty());
+        let t = Tokens::new("الرئيس محمد مرسي");
+        assert!(find_persons(&t, &Forms::new(&t), &[false, true, true]).is_empty());
+        let empty = Tokens::new("");
+        assert!(find_persons(&empty, &Forms::new(&empty), &[]).is_empty());
     }
 }

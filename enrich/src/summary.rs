@@ -3,17 +3,29 @@
 //! content words ([`crate::terms`]), kept in their order, at
 //! most [`MAX_CHARS`].
 
+use std::ops::Range;
+
 use crate::fxhash::FxHashMap;
 use crate::normalize::normalize;
 use crate::terms::terms;
+use crate::text::Tokens;
 
 /// Longest summary, in characters.
 pub const MAX_CHARS: usize = 400;
 
-/// Sentences of `text`: split after . ! ? ؟ and at line breaks.
-fn sentences(text: &str) -> Vec<&str> {
+/// Sentences of `text`: split after . ! ? ؟ and at line breaks; each as
+/// its trimmed byte range.
+fn sentence_ranges(text: &str) -> Vec<Range<usize>> {
     let mut out = Vec::new();
     let mut start = 0;
+    let mut push = |a: usize, b: usize| {
+        let s = &text[a..b];
+        let lead = s.len() - s.trim_start().len();
+        let trimmed = s.trim();
+        if !trimmed.is_empty() {
+            out.push(a + lead..a + lead + trimmed.len());
+        }
+    };
     for (i, c) in text.char_indices() {
         if matches!(c, '.' | '!' | '?' | '؟' | '\n') {
             let end = i + c.len_utf8();
@@ -22,31 +34,60 @@ fn sentences(text: &str) -> Vec<&str> {
                 && text[..i].chars().next_back().is_some_and(|p| p.is_ascii_digit())
                 && text[end..].chars().next().is_some_and(|n| n.is_ascii_digit());
             if !digit_around {
-                let s = text[start..end].trim();
-                if !s.is_empty() {
-                    out.push(s);
-                }
+                push(start, end);
                 start = end;
             }
         }
     }
-    let s = text[start..].trim();
-    if !s.is_empty() {
-        out.push(s);
-    }
+    push(start, text.len());
     out
+}
+
+#[cfg(test)]
+fn sentences(text: &str) -> Vec<&str> {
+    sentence_ranges(text).into_iter().map(|r| &text[r]).collect()
 }
 
 /// Up to `n` sentences of `text` as one string; `None` for a text with no
 /// sentence of four words or more.
 pub fn summarize(text: &str, n: usize) -> Option<String> {
-    let sents: Vec<&str> = sentences(text).into_iter().filter(|s| s.split_whitespace().count() >= 4).collect();
+    summarize_in(&Tokens::new(text), text, 0, n)
+}
+
+/// [`summarize`] of `text`, the part of the text tokenized as `t` that
+/// starts at byte `base`: sentences whose words are whole tokens of `t`
+/// reuse their normalized forms.
+pub fn summarize_in(t: &Tokens, text: &str, base: usize, n: usize) -> Option<String> {
+    // Per sentence: its range in `text` and its terms.
+    let mut own: Vec<String> = Vec::new();
+    let mut sents: Vec<(Range<usize>, Option<Range<usize>>)> = Vec::new();
+    for r in sentence_ranges(text) {
+        let (a, b) = (t.first_at(base + r.start), t.first_at(base + r.end));
+        let aligned = b > a && t.byte_range(a).start == base + r.start && t.byte_range(b - 1).end == base + r.end;
+        if aligned {
+            if b - a >= 4 {
+                sents.push((r, Some(a..b)));
+            }
+        } else if text[r.clone()].split_whitespace().count() >= 4 {
+            own.push(normalize(&text[r.clone()]));
+            sents.push((r, None));
+        }
+    }
     if sents.is_empty() {
         return None;
     }
-    let normalized: Vec<String> = sents.iter().map(|s| normalize(s)).collect();
-    let per_sentence: Vec<Vec<&str>> =
-        normalized.iter().map(|s| terms(s).filter(|t| t.chars().count() >= 3).collect()).collect();
+    let mut own_iter = own.iter();
+    let per_sentence: Vec<Vec<&str>> = sents
+        .iter()
+        .map(|(_, toks)| {
+            let long = |w: &&str| w.chars().count() >= 3;
+            match toks {
+                Some(toks) => toks.clone().flat_map(|k| terms(t.norm(k))).filter(long).collect(),
+                None => own_iter.next().map(|s| terms(s).filter(long).collect()).unwrap_or_default(),
+            }
+        })
+        .collect();
+    let sents: Vec<&str> = sents.iter().map(|(r, _)| &text[r.clone()]).collect();
     let mut tf: FxHashMap<&str, usize> = FxHashMap::default();
     for terms in &per_sentence {
         for t in terms {
@@ -104,5 +145,8 @@ mod tests {
         let long = "كلمة ".repeat(5000);
         assert!(summarize(&long, 3).unwrap().chars().count() <= MAX_CHARS + 1);
         assert_eq!(sentences("ارتفع 1.25 مليار. ثم"), vec!["ارتفع 1.25 مليار.", "ثم"]);
+        // A sentence mark inside a token: the sentence is normalized alone.
+        let s = summarize("اجتمع الوزراء في روما اليوم.وقال الوزير إن الاجتماع مهم جدا", 2).unwrap();
+        assert!(s.contains("وقال الوزير"), "{s}");
     }
 }
