@@ -30,6 +30,7 @@ const SECTIONS: &[&str] = &[
     "kafka",
     "fetcher",
     "scraper",
+    "enricher",
     "sources",
     "metrics",
     "log",
@@ -51,6 +52,9 @@ pub struct Config {
     pub kafka: KafkaConfig,
     pub fetcher: FetcherConfig,
     pub scraper: ScraperConfig,
+    /// `[enricher]`: the dedup and story index (window, size, following
+    /// the `enriched` topic).
+    pub enricher: newsflow_enrich::EnricherConfig,
     /// Feeds to poll (`[[sources]]`).
     pub sources: Vec<SourceConfig>,
     pub metrics: MetricsConfig,
@@ -71,6 +75,7 @@ impl Default for Config {
             kafka: KafkaConfig::default(),
             fetcher: FetcherConfig::default(),
             scraper: ScraperConfig::default(),
+            enricher: Default::default(),
             sources: Vec::new(),
             metrics: MetricsConfig::default(),
             log: LogConfig::default(),
@@ -213,6 +218,7 @@ impl Config {
         }
         self.alerts.validate().map_err(ConfigError::Invalid)?;
         self.archive.validate().map_err(ConfigError::Invalid)?;
+        self.enricher.validate().map_err(ConfigError::Invalid)?;
         if !self.database_url.is_empty() {
             newsflow_sink::store::DbUrl::parse(&self.database_url)
                 .map_err(|e| ConfigError::Invalid(format!("database_url: {e}")))?;

@@ -72,8 +72,18 @@ pub async fn scrape(cfg: &Config, producer: Producer, cancel: CancellationToken)
     consume(cfg, ScrapeStage::new(cfg.scraper.clone()), producer, cancel).await
 }
 
+/// The enricher stage, its index following the `enriched` topic (every
+/// instance's decisions, the last `enricher.window_hours` rebuilt at start;
+/// see newsflow_enrich::follow) unless `enricher.follow` is off.
 pub async fn enrich(cfg: &Config, producer: Producer, cancel: CancellationToken) -> Result<()> {
-    consume(cfg, EnrichStage::default(), producer, cancel).await
+    let mut stage = EnrichStage::new(cfg.enricher.cluster_config());
+    if cfg.enricher.follow {
+        let follower = newsflow_enrich::follow::Follower::start(&cfg.kafka, stage.clusterer(), cfg.enricher.window())
+            .await
+            .context("following the enriched topic")?;
+        stage = stage.with_follower(follower);
+    }
+    consume(cfg, stage, producer, cancel).await
 }
 
 pub async fn open_store(cfg: &Config) -> Result<Arc<Store>> {

@@ -27,34 +27,43 @@
 //! the topic shares too), while the date they give for it is exact. Reports
 //! that quote the same earlier statement share words but not the event date.
 //!
-//! Memory: per article a signature (512 bytes) and three index entries; per
-//! story at most [`CENTROID_TERMS`] weights. Stories idle for
-//! [`ClusterConfig::max_idle_articles`] arrivals are retired, and the article
-//! index (URL, hash, bands) keeps the latest `max_idle_articles` articles:
-//! when it grows a quarter beyond that, the oldest are dropped in one pass.
+//! Memory (the index is compact so a million recent articles fit in well
+//! under 1 GB): per article an 8-bit MinHash signature (64 bytes, see
+//! [`Compact`]), 64-bit URL and text hashes, its id and decision, and one
+//! entry per LSH band in `u32 → u32` tables; per story a quantized centroid
+//! (see [`crate::stories`]). No text, URL or term string is kept.
+//!
+//! Bounds: the article index is a FIFO of at most
+//! [`ClusterConfig::max_articles`] articles, and with
+//! [`ClusterConfig::retention`] also only those that arrived within that
+//! time of the latest arrival. A story lives while one of its articles is
+//! in the index.
+//!
+//! Determinism (several enricher instances apply each other's decisions,
+//! see [`Clusterer::apply`] and ARCHITECTURE.md): every article has an
+//! *order key*, (publication time, id), taken from the article itself. A
+//! duplicate points to the root of its group (the original its match
+//! points to, or the match itself), and when several groups match, to the
+//! one whose root has the smallest order key. Each lookup table keeps, per
+//! key, the newest article of the smallest-root group. So given the same
+//! set of indexed articles the answer does not depend on the order they
+//! arrived in; story ties go to the smaller story id.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::VecDeque;
 
-use chrono::{DateTime, Datelike, Duration, FixedOffset, NaiveDate};
+use chrono::{DateTime, Duration, FixedOffset, NaiveDate, Utc};
 
 use crate::dates::{MentionedDate, find_dates};
-use crate::enrichment::content_hash;
+use crate::fxhash::FxHashMap;
 use crate::normalize::normalize;
-use crate::shingles::{Signature, body_paragraphs, signature};
+use crate::shingles::{Compact, body_paragraphs, hash64, signature_of_body};
+use crate::stories::{Query, Stories};
 use crate::terms::terms;
 
-/// Terms kept per story centroid.
-pub const CENTROID_TERMS: usize = 128;
-/// Terms of an article used to look up candidate stories.
-const QUERY_TERMS: usize = 48;
-/// Posting lists longer than this are skipped when looking up candidates.
-const MAX_POSTINGS: usize = 2_000;
-/// Stories compared in full per article (by shared top terms).
-const MAX_CANDIDATES: usize = 32;
 /// Body paragraphs that make the lead (where the event date is given).
 const LEAD_PARAGRAPHS: usize = 3;
 
-/// Thresholds of [`Clusterer`].
+/// Thresholds and bounds of [`Clusterer`].
 #[derive(Debug, Clone, PartialEq)]
 pub struct ClusterConfig {
     /// Estimated Jaccard of body shingles at or above which an article is a
@@ -69,9 +78,14 @@ pub struct ClusterConfig {
     /// Largest gap between publication dates (when both are known) of an
     /// article and the latest article of a story it joins.
     pub window: Duration,
-    /// Stories that no article joined in this many arrivals are forgotten
-    /// (memory bound). 200,000: a few days of a large newsroom's intake.
-    pub max_idle_articles: u64,
+    /// Articles kept in the index at most (the oldest leave first).
+    /// 1,000,000: days of a large newsroom's intake, well under 1 GB.
+    pub max_articles: usize,
+    /// Articles that arrived longer than this before the latest arrival
+    /// leave the index. None (the default, for one pass over a file): only
+    /// `max_articles` bounds it; the enricher service sets
+    /// `enricher.window_hours`.
+    pub retention: Option<Duration>,
 }
 
 impl Default for ClusterConfig {
@@ -81,7 +95,8 @@ impl Default for ClusterConfig {
             story_similarity: 0.45,
             story_similarity_same_date: 0.03,
             window: Duration::days(3),
-            max_idle_articles: 200_000,
+            max_articles: 1_000_000,
+            retention: None,
         }
     }
 }
@@ -119,61 +134,173 @@ impl DuplicateKind {
             DuplicateKind::Near => "near",
         }
     }
+
+    /// Read the wire form.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "url" => Some(DuplicateKind::Url),
+            "text" => Some(DuplicateKind::Text),
+            "near" => Some(DuplicateKind::Near),
+            _ => None,
+        }
+    }
 }
 
 /// What [`Clusterer::push`] decided.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Assignment {
-    /// Id of the earlier article this one duplicates.
+    /// Id of the earlier article this one duplicates (the root of its
+    /// duplicate group).
     pub duplicate_of: Option<String>,
     pub duplicate_kind: Option<DuplicateKind>,
-    /// Estimated Jaccard with `duplicate_of` (1 for URL and text matches).
+    /// Estimated Jaccard with the article matched (1 for URL and text
+    /// matches), to 1/255.
     pub duplicate_similarity: Option<f64>,
     /// Id of the story: the id of its first article (see the module doc).
     pub story_id: String,
     /// Cosine with the story joined (None when the article started it).
     pub story_similarity: Option<f64>,
-    /// Hex SHA-256 of the normalized text.
-    pub content_hash: String,
 }
 
-struct Indexed {
-    id: String,
-    signature: Signature,
-    story: usize,
-    /// What [`Clusterer::push`] decided, returned again when the same id
-    /// is pushed again (a redelivered message).
-    decided: Assignment,
+/// A decision made elsewhere (read back from the `enriched` topic), for
+/// [`Clusterer::apply`].
+#[derive(Debug, Clone, Copy)]
+pub struct Decided<'a> {
+    pub duplicate_of: Option<&'a str>,
+    pub duplicate_kind: Option<DuplicateKind>,
+    pub story_id: &'a str,
 }
 
-struct Story {
-    id: String,
-    /// Unit vector of the heaviest terms, sorted by term id.
-    centroid: Vec<(u32, f32)>,
-    dates: Vec<MentionedDate>,
-    last_seen: Option<DateTime<FixedOffset>>,
-    /// Arrival number of the latest article placed in the story.
-    touched: u64,
-    live: bool,
+/// An article or story id, 16 bytes when it is an item id (32 lowercase
+/// hex digits), else the string.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Id {
+    Hex([u8; 16]),
+    Str(Box<str>),
 }
 
-/// The one-pass index. Not thread-safe by itself: one per partition or
-/// behind a lock.
+impl Id {
+    pub fn new(s: &str) -> Id {
+        let b = s.as_bytes();
+        if b.len() == 32 && b.iter().all(|c| matches!(c, b'0'..=b'9' | b'a'..=b'f')) {
+            let mut out = [0u8; 16];
+            for (i, o) in out.iter_mut().enumerate() {
+                let hex = |c: u8| if c <= b'9' { c - b'0' } else { c - b'a' + 10 };
+                *o = (hex(b[2 * i]) << 4) | hex(b[2 * i + 1]);
+            }
+            Id::Hex(out)
+        } else {
+            Id::Str(s.into())
+        }
+    }
+
+    pub fn as_string(&self) -> String {
+        match self {
+            Id::Hex(b) => b.iter().map(|x| format!("{x:02x}")).collect(),
+            Id::Str(s) => s.to_string(),
+        }
+    }
+
+    /// Stable 64-bit hash of the string form.
+    pub fn hash(&self) -> u64 {
+        nonzero(hash64(&self.as_string()))
+    }
+}
+
+impl PartialOrd for Id {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Id {
+    /// The order of the string forms.
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        match (self, other) {
+            (Id::Hex(a), Id::Hex(b)) => a.cmp(b),
+            _ => self.as_string().cmp(&other.as_string()),
+        }
+    }
+}
+
+fn nonzero(h: u64) -> u64 {
+    h.max(1)
+}
+
+/// One indexed article.
+struct Slot {
+    id: Id,
+    /// The root of its duplicate group when it is a duplicate.
+    root: Option<Id>,
+    /// Publication time (Unix seconds, `i64::MAX` unknown) of the root (of
+    /// itself when it is an original): with the root's id, the group's
+    /// order key.
+    root_published: i64,
+    url: u64,
+    text: u64,
+    sig: Option<Compact>,
+    /// Arrival time, Unix seconds (the window clock).
+    arrived: i64,
+    story: u32,
+    kind: Option<DuplicateKind>,
+    /// Quantized similarities (to 1/255 and 1/65535; MAX: none).
+    dup_similarity: u8,
+    story_similarity: u16,
+}
+
+impl Slot {
+    fn root_id(&self) -> &Id {
+        self.root.as_ref().unwrap_or(&self.id)
+    }
+
+    /// Whether this article's group orders before `other`'s.
+    fn root_before(&self, other: &Slot) -> bool {
+        (self.root_published, self.root_id()) < (other.root_published, other.root_id())
+    }
+}
+
+/// What is computed from an article alone.
+struct Features {
+    url: u64,
+    text: u64,
+    sig: Option<Compact>,
+    body: Vec<String>,
+    published: Option<i64>,
+    /// The publication day in the article's own offset.
+    published_day: Option<NaiveDate>,
+}
+
+impl Features {
+    fn of(a: &ArticleRef<'_>) -> Features {
+        let body = body_paragraphs(a.text);
+        let blank = a.text.trim().is_empty();
+        let sig = signature_of_body(&body);
+        Features {
+            url: if a.url_key.is_empty() { 0 } else { nonzero(hash64(a.url_key)) },
+            text: if blank { 0 } else { nonzero(hash64(&normalize(a.text))) },
+            sig: (!sig.is_empty()).then(|| sig.compact()),
+            body,
+            published: a.published.map(|p| p.timestamp()),
+            published_day: a.published.map(|p| p.date_naive()),
+        }
+    }
+}
+
+/// The index: duplicates and stories of the recent articles. Not
+/// thread-safe by itself: one per process behind a lock.
 #[derive(Default)]
 pub struct Clusterer {
     cfg: ClusterConfig,
-    by_url: HashMap<String, usize>,
-    by_hash: HashMap<String, usize>,
-    bands: HashMap<u64, Vec<usize>>,
-    articles: Vec<Indexed>,
-    vocab: HashMap<String, u32>,
-    df: Vec<u32>,
-    docs: u32,
-    stories: Vec<Story>,
-    postings: HashMap<u32, Vec<usize>>,
-    by_title: HashMap<String, usize>,
-    by_date: HashMap<(u32, u32), Vec<usize>>,
-    arrivals: u64,
+    slots: VecDeque<Slot>,
+    /// Sequence number of `slots[0]`.
+    base: u64,
+    by_id: FxHashMap<u64, u32>,
+    by_url: FxHashMap<u64, u32>,
+    by_text: FxHashMap<u64, u32>,
+    bands: FxHashMap<u32, u32>,
+    stories: Stories,
+    /// Latest arrival time seen (Unix seconds).
+    clock: i64,
 }
 
 impl Clusterer {
@@ -181,316 +308,323 @@ impl Clusterer {
         Clusterer { cfg, ..Default::default() }
     }
 
-    /// Articles in the duplicate index now.
+    /// Articles in the index now.
     pub fn indexed_articles(&self) -> usize {
-        self.articles.len()
+        self.slots.len()
     }
 
-    /// Number of stories started so far.
+    /// Live stories now.
     pub fn story_count(&self) -> usize {
         self.stories.len()
     }
 
-    /// Assign `article` to a duplicate and a story, then index it.
+    /// Whether the article with this id is in the index.
+    pub fn contains(&self, id: &str) -> bool {
+        self.slot_by_id(&Id::new(id)).is_some()
+    }
+
+    fn slot(&self, seq: u32) -> Option<&Slot> {
+        self.slots.get(seq.wrapping_sub(self.base as u32) as usize)
+    }
+
+    fn slot_by_id(&self, id: &Id) -> Option<u32> {
+        self.by_id.get(&id.hash()).copied().filter(|s| self.slot(*s).is_some_and(|x| &x.id == id))
+    }
+
+    /// Assign `article` to a duplicate and a story, then index it; it
+    /// arrives at the time of the latest arrival. A redelivered article
+    /// (an id in the index) gets its first decision back.
     pub fn push(&mut self, article: &ArticleRef<'_>) -> Assignment {
-        if let Some(&i) = self.by_url.get(article.url_key).filter(|_| !article.url_key.is_empty())
-            && self.articles[i].id == article.id
-        {
-            // Seen before under the same id: redelivery, not a duplicate.
-            return self.articles[i].decided.clone();
-        }
-        self.arrivals += 1;
-        let hash = content_hash(&normalize(article.text));
-        let sig = signature(article.text);
-        let dup = self.find_duplicate(article.url_key, &hash, article.text, &sig);
-        let (story, story_similarity) = match &dup {
-            Some((idx, _, _)) => (self.articles[*idx].story, None),
-            None => self.place_in_story(article),
-        };
-        let me = self.articles.len();
-        if !article.url_key.is_empty() {
-            self.by_url.entry(article.url_key.to_owned()).or_insert(me);
-        }
-        if !article.text.trim().is_empty() {
-            self.by_hash.entry(hash.clone()).or_insert(me);
-        }
-        if !sig.is_empty() {
-            for key in sig.band_keys() {
-                self.bands.entry(key).or_default().push(me);
-            }
-        }
-        let decided = Assignment {
-            duplicate_of: dup.as_ref().map(|(i, _, _)| self.articles[*i].id.clone()),
-            duplicate_kind: dup.as_ref().map(|(_, k, _)| *k),
-            duplicate_similarity: dup.map(|(_, _, s)| s),
-            story_id: self.stories[story].id.clone(),
-            story_similarity,
-            content_hash: hash,
-        };
-        self.articles.push(Indexed { id: article.id.to_owned(), signature: sig, story, decided: decided.clone() });
-        self.compact_articles();
-        let s = &mut self.stories[story];
-        s.touched = self.arrivals;
-        if let Some(p) = article.published {
-            s.last_seen = Some(s.last_seen.map_or(p, |l| l.max(p)));
-        }
-        decided
+        self.push_at(article, None)
     }
 
-    fn find_duplicate(
-        &self,
-        url_key: &str,
-        hash: &str,
-        text: &str,
-        sig: &Signature,
-    ) -> Option<(usize, DuplicateKind, f64)> {
-        if let Some(i) = self.by_url.get(url_key).filter(|_| !url_key.is_empty()) {
-            return Some((*i, DuplicateKind::Url, 1.0));
+    /// [`Clusterer::push`] arriving at `now` (the window clock).
+    pub fn push_at(&mut self, article: &ArticleRef<'_>, now: Option<DateTime<Utc>>) -> Assignment {
+        let id = Id::new(article.id);
+        if let Some(s) = self.slot_by_id(&id) {
+            return self.assignment(s);
         }
-        if text.trim().is_empty() {
-            return None;
+        let f = Features::of(article);
+        let dup = self.find_duplicate(&f);
+        let seq = self.base + self.slots.len() as u64;
+        let (story, story_similarity, root, root_published) = match dup {
+            Some((m, sim, kind)) => {
+                let matched = self.slot(m).expect("matched slot is live");
+                let (story, root, rp) = (matched.story, matched.root_id().clone(), matched.root_published);
+                if let Some(st) = self.stories.get_mut(story) {
+                    st.last_seq = seq;
+                }
+                (story, None, Some((root, sim, kind)), rp)
+            }
+            None => {
+                let (story, sim) = self.place(&id, article.title, &f, seq);
+                (story, sim, None, f.published.unwrap_or(i64::MAX))
+            }
+        };
+        let slot = Slot {
+            id,
+            root: root.as_ref().map(|(r, _, _)| r.clone()),
+            root_published,
+            url: f.url,
+            text: f.text,
+            sig: f.sig,
+            arrived: now.map_or(self.clock, |n| n.timestamp()),
+            story,
+            kind: root.as_ref().map(|(_, _, k)| *k),
+            dup_similarity: root.as_ref().map_or(u8::MAX, |(_, s, _)| (s * 255.0).round() as u8),
+            story_similarity: story_similarity.map_or(u16::MAX, |s| (s.clamp(0.0, 1.0) * 65534.0).round() as u16),
+        };
+        let s = self.insert(slot);
+        let out = self.assignment(s);
+        self.evict();
+        out
+    }
+
+    /// Index an article decided elsewhere (another instance, or this one
+    /// before a restart) with that decision. Returns false when it was
+    /// indexed already; a different decision for an indexed id replaces
+    /// the old one (the later record wins, as in a compacted topic).
+    pub fn apply(&mut self, article: &ArticleRef<'_>, decided: &Decided<'_>, now: Option<DateTime<Utc>>) -> bool {
+        let id = Id::new(article.id);
+        let story_id = Id::new(decided.story_id);
+        if let Some(s) = self.slot_by_id(&id) {
+            let root = decided.duplicate_of.map(Id::new);
+            let story = self.stories.find(&story_id);
+            let base = self.base;
+            let idx = s.wrapping_sub(base as u32) as usize;
+            let slot = &mut self.slots[idx];
+            if slot.root != root || slot.kind != decided.duplicate_kind {
+                slot.root = root;
+                slot.kind = decided.duplicate_kind;
+            }
+            if let Some(st) = story {
+                slot.story = st;
+            }
+            return false;
         }
-        if let Some(i) = self.by_hash.get(hash) {
-            return Some((*i, DuplicateKind::Text, 1.0));
+        let f = Features::of(article);
+        let seq = self.base + self.slots.len() as u64;
+        let root = decided.duplicate_of.map(Id::new);
+        let root_published = match &root {
+            Some(r) => self.slot_by_id(r).and_then(|s| self.slot(s)).map_or(i64::MAX, |s| s.root_published),
+            None => f.published.unwrap_or(i64::MAX),
+        };
+        let story = match self.stories.find(&story_id) {
+            Some(st) => {
+                if root.is_none() {
+                    self.join_with_vector(st, article.title, &f, seq);
+                } else if let Some(x) = self.stories.get_mut(st) {
+                    x.last_seq = seq;
+                }
+                st
+            }
+            None => {
+                let st = self.stories.create(story_id, seq);
+                self.join_with_vector(st, article.title, &f, seq);
+                st
+            }
+        };
+        let slot = Slot {
+            id,
+            root,
+            root_published,
+            url: f.url,
+            text: f.text,
+            sig: f.sig,
+            arrived: now.map_or(self.clock, |n| n.timestamp()),
+            story,
+            kind: decided.duplicate_kind,
+            dup_similarity: u8::MAX,
+            story_similarity: u16::MAX,
+        };
+        self.insert(slot);
+        self.evict();
+        true
+    }
+
+    fn assignment(&self, s: u32) -> Assignment {
+        let slot = self.slot(s).expect("live slot");
+        Assignment {
+            duplicate_of: slot.root.as_ref().map(Id::as_string),
+            duplicate_kind: slot.kind,
+            duplicate_similarity: (slot.root.is_some() && slot.dup_similarity != u8::MAX)
+                .then(|| f64::from(slot.dup_similarity) / 255.0),
+            story_id: self.stories.get(slot.story).map_or_else(|| slot.id.as_string(), |st| st.id.as_string()),
+            story_similarity: (slot.story_similarity != u16::MAX).then(|| f64::from(slot.story_similarity) / 65534.0),
         }
-        if sig.is_empty() {
-            return None;
+    }
+
+    /// The best match: (slot, similarity, kind). URL first, then text,
+    /// then MinHash; among several groups, the one with the earliest root.
+    fn find_duplicate(&self, f: &Features) -> Option<(u32, f64, DuplicateKind)> {
+        if let Some(&s) = self.by_url.get(&f.url).filter(|_| f.url != 0) {
+            return Some((s, 1.0, DuplicateKind::Url));
         }
-        let mut seen = HashSet::new();
-        let mut best: Option<(usize, f64)> = None;
+        if let Some(&s) = self.by_text.get(&f.text).filter(|_| f.text != 0) {
+            return Some((s, 1.0, DuplicateKind::Text));
+        }
+        let sig = f.sig.as_ref()?;
+        let mut best: Option<(u32, f64)> = None;
         for key in sig.band_keys() {
-            for &i in self.bands.get(&key).into_iter().flatten() {
-                if seen.insert(i) {
-                    let s = sig.similarity(&self.articles[i].signature);
-                    if s >= self.cfg.near_duplicate && best.is_none_or(|(_, b)| s > b) {
-                        best = Some((i, s));
-                    }
-                }
-            }
-        }
-        best.map(|(i, s)| (i, DuplicateKind::Near, s))
-    }
-
-    /// The TF-IDF vector (top terms, L2-normalized) of an article, updating
-    /// document frequencies.
-    fn vectorize(&mut self, title: &str, body: &[String]) -> Vec<(u32, f32)> {
-        let mut tf: HashMap<u32, f32> = HashMap::new();
-        let title = normalize(title);
-        let mut add = |this: &mut Self, w: &str, weight: f32| {
-            let next = this.vocab.len() as u32;
-            let id = *this.vocab.entry(w.to_owned()).or_insert(next);
-            if id as usize == this.df.len() {
-                this.df.push(0);
-            }
-            *tf.entry(id).or_default() += weight;
-        };
-        for w in terms(&title) {
-            add(self, w, 2.0);
-        }
-        for (i, p) in body.iter().enumerate() {
-            // The lead says what happened; later paragraphs add background.
-            let weight = if i < LEAD_PARAGRAPHS { 2.0 } else { 1.0 };
-            for w in terms(p) {
-                add(self, w, weight);
-            }
-        }
-        self.docs += 1;
-        for id in tf.keys() {
-            self.df[*id as usize] += 1;
-        }
-        let n = self.docs as f32;
-        let mut v: Vec<(u32, f32)> = tf
-            .into_iter()
-            .map(|(id, c)| (id, (1.0 + c.ln()) * ((n + 1.0) / self.df[id as usize] as f32).ln()))
-            .collect();
-        top_normalized(&mut v, CENTROID_TERMS);
-        v
-    }
-
-    fn place_in_story(&mut self, article: &ArticleRef<'_>) -> (usize, Option<f64>) {
-        let body = body_paragraphs(article.text);
-        let title = article.title.unwrap_or("");
-        let v = self.vectorize(title, &body);
-        let lead: Vec<&str> =
-            std::iter::once(title).chain(body.iter().take(LEAD_PARAGRAPHS).map(String::as_str)).collect();
-        // The event date: the first date the lead gives that can be the day
-        // of what is reported. With a publication date: from a week before
-        // to a day after it, so neither a reference to an earlier statement
-        // ("بيانهم الصادر في 6 فبراير 2019") nor an upcoming event that many
-        // unrelated previews mention (a tournament's opening day) counts.
-        let dates: Vec<MentionedDate> = find_dates(&lead.join("\n"))
-            .into_iter()
-            .find(|d| article.published.is_none_or(|p| is_report_day(d, p.date_naive())))
-            .into_iter()
-            .collect();
-        let title_key = Some(normalize(title)).filter(|t| t.split(' ').count() >= 4);
-
-        // Candidates: the stories sharing most of the article's top terms,
-        // plus any story with the same event date or the same title.
-        let mut shared: HashMap<usize, u32> = HashMap::new();
-        for (t, _) in v.iter().take(QUERY_TERMS) {
-            // A term shared by very many live stories finds nothing specific.
-            if let Some(list) = self.postings.get(t).filter(|l| l.len() <= MAX_POSTINGS) {
-                for s in list {
-                    *shared.entry(*s).or_default() += 1;
-                }
-            }
-        }
-        let mut by_count: Vec<(usize, u32)> = shared.into_iter().collect();
-        by_count.sort_unstable_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-        let title_story = title_key.as_ref().and_then(|t| self.by_title.get(t).copied());
-        let mut candidates: Vec<usize> = by_count
-            .into_iter()
-            .take(MAX_CANDIDATES)
-            .map(|(s, _)| s)
-            .chain(title_story)
-            .chain(dates.iter().flat_map(|d| self.by_date.get(&(d.month, d.day)).into_iter().flatten().copied()))
-            .collect();
-        candidates.sort_unstable();
-        candidates.dedup();
-
-        let mut by_id = v.clone();
-        by_id.sort_unstable_by_key(|(t, _)| *t);
-        let mut best: Option<(usize, f64, f64)> = None;
-        for s in candidates {
-            let story = &self.stories[s];
-            if !story.live || !within(article.published, story.last_seen, self.cfg.window) {
+            let Some(&s) = self.bands.get(&key) else { continue };
+            if best.is_some_and(|(b, _)| b == s) {
                 continue;
             }
-            let sim = cosine(&by_id, &story.centroid);
-            let same_date = dates.iter().any(|d| story.dates.iter().any(|e| same_day(d, e)));
-            let same_title = title_story == Some(s);
-            let joins = sim >= self.cfg.story_similarity
-                || (same_date && sim >= self.cfg.story_similarity_same_date)
-                || same_title;
-            let score = sim + if same_date { 0.25 } else { 0.0 } + if same_title { 0.5 } else { 0.0 };
-            if joins && best.is_none_or(|(_, b, _)| score > b) {
-                best = Some((s, score, sim));
+            let Some(slot) = self.slot(s) else { continue };
+            let Some(other) = slot.sig.as_ref() else { continue };
+            let sim = sig.similarity(other);
+            if sim < self.cfg.near_duplicate {
+                continue;
+            }
+            let better = |(b, bsim): (u32, f64)| {
+                let old = self.slot(b).expect("live slot");
+                slot.root_before(old) || (slot.root_id() == old.root_id() && sim > bsim)
+            };
+            if best.is_none_or(better) {
+                best = Some((s, sim));
             }
         }
-        match best {
-            Some((s, _, sim)) => {
-                if let Some(t) = title_key {
-                    self.by_title.entry(t).or_insert(s);
-                }
-                self.join(s, &v, &dates);
+        best.map(|(s, sim)| (s, sim, DuplicateKind::Near))
+    }
+
+    /// Story placement of an original: join the best story or start one
+    /// with the article's own id.
+    fn place(&mut self, id: &Id, title: Option<&str>, f: &Features, seq: u64) -> (u32, Option<f64>) {
+        let (tf, dates, title_key) = story_terms(title, f);
+        let v = self.stories.vectorize(&tf);
+        let mut by_term = v.clone();
+        by_term.sort_unstable_by_key(|(t, _)| *t);
+        let q = Query { by_term: &by_term, by_weight: &v, dates: &dates, title: title_key, published: f.published };
+        match self.stories.best(&self.cfg, &q) {
+            Some((s, sim)) => {
+                self.stories.join(s, &q, seq);
                 (s, Some(sim))
             }
             None => {
-                let s = self.stories.len();
-                self.stories.push(Story {
-                    id: article.id.to_owned(),
-                    centroid: Vec::new(),
-                    dates: Vec::new(),
-                    last_seen: None,
-                    touched: self.arrivals,
-                    live: true,
-                });
-                if let Some(t) = title_key {
-                    self.by_title.entry(t).or_insert(s);
-                }
-                self.join(s, &v, &dates);
-                self.evict();
+                let s = self.stories.create(id.clone(), seq);
+                self.stories.join(s, &q, seq);
                 (s, None)
             }
         }
     }
 
-    fn join(&mut self, s: usize, v: &[(u32, f32)], dates: &[MentionedDate]) {
-        let story = &mut self.stories[s];
-        let mut sum: HashMap<u32, f32> = story.centroid.iter().copied().collect();
-        for (t, w) in v {
-            *sum.entry(*t).or_default() += w;
-        }
-        let mut c: Vec<(u32, f32)> = sum.into_iter().collect();
-        top_normalized(&mut c, CENTROID_TERMS);
-        for (t, _) in c.iter().take(QUERY_TERMS) {
-            let list = self.postings.entry(*t).or_default();
-            if list.last() != Some(&s) && !list.contains(&s) {
-                list.push(s);
-            }
-        }
-        c.sort_unstable_by_key(|(t, _)| *t);
-        story.centroid = c;
-        for d in dates {
-            if !story.dates.contains(d) && story.dates.len() < 16 {
-                story.dates.push(*d);
-                let list = self.by_date.entry((d.month, d.day)).or_default();
-                if !list.contains(&s) {
-                    list.push(s);
-                }
-            }
-        }
+    fn join_with_vector(&mut self, s: u32, title: Option<&str>, f: &Features, seq: u64) {
+        let (tf, dates, title_key) = story_terms(title, f);
+        let v = self.stories.vectorize(&tf);
+        let mut by_term = v.clone();
+        by_term.sort_unstable_by_key(|(t, _)| *t);
+        let q = Query { by_term: &by_term, by_weight: &v, dates: &dates, title: title_key, published: f.published };
+        self.stories.join(s, &q, seq);
     }
 
-    /// Drop the oldest articles from the article index once it holds a
-    /// quarter more than [`ClusterConfig::max_idle_articles`] (amortized
-    /// O(1) per arrival).
-    fn compact_articles(&mut self) {
-        let keep = usize::try_from(self.cfg.max_idle_articles).unwrap_or(usize::MAX).max(1);
-        if self.articles.len() < keep.saturating_add(keep / 4).max(keep + 1) {
-            return;
-        }
-        let drop = self.articles.len() - keep;
-        self.articles.drain(..drop);
-        let shift = |i: &mut usize| -> bool {
-            if *i < drop {
-                false
-            } else {
-                *i -= drop;
-                true
+    /// Append `slot` and point the lookup tables at it where it wins.
+    fn insert(&mut self, slot: Slot) -> u32 {
+        let seq = (self.base + self.slots.len() as u64) as u32;
+        self.clock = self.clock.max(slot.arrived);
+        let (id, url, text, bands) = (slot.id.hash(), slot.url, slot.text, slot.sig.map(|s| s.band_keys()));
+        self.slots.push_back(slot);
+        self.by_id.insert(id, seq);
+        let (slots, base) = (&self.slots, self.base);
+        let get = |s: u32| &slots[s.wrapping_sub(base as u32) as usize];
+        // The newest article of the earliest-rooted group holds the key.
+        let offer = |map: &mut FxHashMap<u32, u32>, key: u32| {
+            let e = map.entry(key).or_insert(seq);
+            let (old, new) = (get(*e), get(seq));
+            if new.root_id() == old.root_id() || new.root_before(old) {
+                *e = seq;
             }
         };
-        self.by_url.retain(|_, i| shift(i));
-        self.by_hash.retain(|_, i| shift(i));
-        self.bands.retain(|_, list| {
-            list.retain_mut(|i| shift(i));
-            !list.is_empty()
-        });
+        let offer64 = |map: &mut FxHashMap<u64, u32>, key: u64| {
+            let e = map.entry(key).or_insert(seq);
+            let (old, new) = (get(*e), get(seq));
+            if new.root_id() == old.root_id() || new.root_before(old) {
+                *e = seq;
+            }
+        };
+        if url != 0 {
+            offer64(&mut self.by_url, url);
+        }
+        if text != 0 {
+            offer64(&mut self.by_text, text);
+        }
+        for key in bands.into_iter().flatten() {
+            offer(&mut self.bands, key);
+        }
+        seq
     }
 
-    /// Retire stories no article joined in the last
-    /// [`ClusterConfig::max_idle_articles`] arrivals (checked every 1,024 new
-    /// stories). Counted in arrivals, not in publication time, so a stream
-    /// that is not in time order (a backfill, the ANT sample) stays correct;
-    /// the time window is checked at match time.
+    /// Drop the oldest articles beyond `max_articles` or the retention
+    /// window, their table entries, and stories left without articles.
     fn evict(&mut self) {
-        if !self.stories.len().is_multiple_of(1024) {
-            return;
-        }
-        let limit = self.arrivals.saturating_sub(self.cfg.max_idle_articles);
-        let mut retired = HashSet::new();
-        for (i, s) in self.stories.iter_mut().enumerate() {
-            if s.live && s.touched < limit {
-                s.live = false;
-                s.centroid = Vec::new();
-                retired.insert(i);
+        let max = self.cfg.max_articles.max(1);
+        let horizon = self.cfg.retention.map(|r| self.clock.saturating_sub(r.num_seconds()));
+        while let Some(front) = self.slots.front() {
+            if self.slots.len() <= max && horizon.is_none_or(|h| front.arrived >= h) {
+                break;
             }
-        }
-        if !retired.is_empty() {
-            self.postings.retain(|_, list| {
-                list.retain(|s| !retired.contains(s));
-                !list.is_empty()
-            });
-            self.by_title.retain(|_, s| !retired.contains(s));
-            self.by_date.retain(|_, list| {
-                list.retain(|s| !retired.contains(s));
-                !list.is_empty()
-            });
+            let seq64 = self.base;
+            let seq = seq64 as u32;
+            let slot = self.slots.pop_front().expect("front exists");
+            self.base += 1;
+            let drop = |map: &mut FxHashMap<u64, u32>, key: u64| {
+                if map.get(&key) == Some(&seq) {
+                    map.remove(&key);
+                }
+            };
+            drop(&mut self.by_id, slot.id.hash());
+            drop(&mut self.by_url, slot.url);
+            drop(&mut self.by_text, slot.text);
+            for key in slot.sig.map(|s| s.band_keys()).into_iter().flatten() {
+                if self.bands.get(&key) == Some(&seq) {
+                    self.bands.remove(&key);
+                }
+            }
+            if self.stories.get(slot.story).is_some_and(|st| st.last_seq <= seq64) {
+                self.stories.remove(slot.story);
+            }
         }
     }
 }
 
-fn within(a: Option<DateTime<FixedOffset>>, b: Option<DateTime<FixedOffset>>, window: Duration) -> bool {
-    match (a, b) {
-        (Some(a), Some(b)) => (a - b).abs() <= window,
-        _ => true,
+/// Term counts (title and lead weighted twice), the event date and the
+/// title key of an article.
+fn story_terms(title: Option<&str>, f: &Features) -> (Vec<(u32, f32)>, Vec<MentionedDate>, u64) {
+    let title = title.unwrap_or("");
+    let norm_title = normalize(title);
+    let mut tf: FxHashMap<u32, f32> = FxHashMap::default();
+    for w in terms(&norm_title) {
+        *tf.entry(hash64(w) as u32).or_default() += 2.0;
     }
+    for (i, p) in f.body.iter().enumerate() {
+        // The lead says what happened; later paragraphs add background.
+        let weight = if i < LEAD_PARAGRAPHS { 2.0 } else { 1.0 };
+        for w in terms(p) {
+            *tf.entry(hash64(w) as u32).or_default() += weight;
+        }
+    }
+    let lead: Vec<&str> =
+        std::iter::once(title).chain(f.body.iter().take(LEAD_PARAGRAPHS).map(String::as_str)).collect();
+    // The event date: the first date the lead gives that can be the day
+    // of what is reported. With a publication date: from a week before
+    // to a day after it, so neither a reference to an earlier statement
+    // ("بيانهم الصادر في 6 فبراير 2019") nor an upcoming event that many
+    // unrelated previews mention (a tournament's opening day) counts.
+    let dates: Vec<MentionedDate> = find_dates(&lead.join("\n"))
+        .into_iter()
+        .find(|d| f.published_day.is_none_or(|p| is_report_day(d, p)))
+        .into_iter()
+        .collect();
+    let title_key =
+        if norm_title.split(' ').count() >= 4 { nonzero(hash64(&norm_title)) } else { 0 };
+    let mut tf: Vec<(u32, f32)> = tf.into_iter().collect();
+    tf.sort_unstable_by_key(|(t, _)| *t);
+    (tf, dates, title_key)
 }
 
 /// Whether `d` (year taken from `published` when absent) falls between a
 /// week before and a day after `published`.
 fn is_report_day(d: &MentionedDate, published: NaiveDate) -> bool {
+    use chrono::Datelike;
     let year = d.year.unwrap_or(published.year());
     // "28 December" mentioned on 2 January is last year's.
     let candidates = [year, year - 1].map(|y| NaiveDate::from_ymd_opt(y, d.month, d.day));
@@ -498,40 +632,6 @@ fn is_report_day(d: &MentionedDate, published: NaiveDate) -> bool {
         let delta = (published - day).num_days();
         (-1..=7).contains(&delta) && (d.year.is_none() || day.year() == year)
     })
-}
-
-fn same_day(a: &MentionedDate, b: &MentionedDate) -> bool {
-    a.month == b.month && a.day == b.day && (a.year.is_none() || b.year.is_none() || a.year == b.year)
-}
-
-/// Keep the `k` heaviest terms (ties by term id, so runs are reproducible)
-/// and scale to unit length.
-fn top_normalized(v: &mut Vec<(u32, f32)>, k: usize) {
-    v.sort_unstable_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-    v.truncate(k);
-    let norm = v.iter().map(|(_, w)| w * w).sum::<f32>().sqrt();
-    if norm > 0.0 {
-        for (_, w) in v.iter_mut() {
-            *w /= norm;
-        }
-    }
-}
-
-/// Dot product of two unit vectors sorted by term id.
-fn cosine(a: &[(u32, f32)], b: &[(u32, f32)]) -> f64 {
-    let (mut i, mut j, mut sum) = (0, 0, 0.0f64);
-    while i < a.len() && j < b.len() {
-        match a[i].0.cmp(&b[j].0) {
-            std::cmp::Ordering::Less => i += 1,
-            std::cmp::Ordering::Greater => j += 1,
-            std::cmp::Ordering::Equal => {
-                sum += f64::from(a[i].1 * b[j].1);
-                i += 1;
-                j += 1;
-            }
-        }
-    }
-    sum
 }
 
 #[cfg(test)]

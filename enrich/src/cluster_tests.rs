@@ -1,4 +1,4 @@
-use chrono::DateTime;
+use chrono::{DateTime, Duration};
 
 use super::*;
 
@@ -116,7 +116,7 @@ fn only_dates_near_publication_count_as_the_event_date() {
 
 #[test]
 fn redelivery_is_not_a_duplicate_and_the_index_stays_bounded() {
-    let mut c = Clusterer::new(ClusterConfig { max_idle_articles: 8, ..Default::default() });
+    let mut c = Clusterer::new(ClusterConfig { max_articles: 8, ..Default::default() });
     let text = |i: usize| format!("Article number {i} reports a distinct event with its own words {i} and more {i}");
     let urls: Vec<String> = (0..40).map(|i| format!("https://example.com/{i}")).collect();
     let texts: Vec<String> = (0..40).map(text).collect();
@@ -134,4 +134,105 @@ fn redelivery_is_not_a_duplicate_and_the_index_stays_bounded() {
     // The latest articles are still found.
     let late = c.push(&ArticleRef { id: "z", url_key: &urls[39], text: &texts[39], ..Default::default() });
     assert_eq!(late.duplicate_of.as_deref(), Some("a39"));
+}
+
+fn numbered(i: usize) -> String {
+    format!(
+        "Article number {i} reports a distinct event with its own words {i} and more {i} about item{i}\n\
+         A second paragraph of article {i} gives the background of event{i} in enough words to count"
+    )
+}
+
+#[test]
+fn the_window_evicts_by_arrival_time_and_stories_go_with_their_articles() {
+    let cfg = ClusterConfig { retention: Some(Duration::hours(72)), ..Default::default() };
+    let mut c = Clusterer::new(cfg);
+    let t0 = DateTime::parse_from_rfc3339("2026-01-01T00:00:00Z").unwrap().to_utc();
+    let texts: Vec<String> = (0..10).map(numbered).collect();
+    for (i, t) in texts.iter().enumerate() {
+        let id = format!("a{i}");
+        c.push_at(&ArticleRef { id: &id, url_key: &id, text: t, ..Default::default() }, Some(t0 + Duration::hours(i as i64)));
+    }
+    assert_eq!(c.indexed_articles(), 10);
+    // 80 hours after the first: the articles of hours 0..=7 are out.
+    let late = "A late article about something else entirely, long enough to shingle and count";
+    c.push_at(&ArticleRef { id: "late", url_key: "late", text: late, ..Default::default() }, Some(t0 + Duration::hours(80)));
+    assert_eq!(c.indexed_articles(), 3);
+    assert_eq!(c.story_count(), 3);
+    // An evicted article's copy is an original again; a kept one's is not.
+    let old = c.push_at(&ArticleRef { id: "x", url_key: "x", text: &texts[0], ..Default::default() }, None);
+    assert_eq!(old.duplicate_of, None);
+    let kept = c.push_at(&ArticleRef { id: "y", url_key: "y", text: &texts[9], ..Default::default() }, None);
+    assert_eq!((kept.duplicate_of.as_deref(), kept.duplicate_kind), (Some("a9"), Some(DuplicateKind::Text)));
+}
+
+#[test]
+fn the_index_is_compact() {
+    // Per article: the slot (id, root, hashes, 64-byte signature, times,
+    // story) and at most 19 table entries; no text, URL or term string.
+    assert!(std::mem::size_of::<Slot>() <= 160, "{}", std::mem::size_of::<Slot>());
+    assert_eq!(std::mem::size_of::<Id>(), 24);
+    let hex = "0123456789abcdef0123456789abcdef";
+    assert!(matches!(Id::new(hex), Id::Hex(_)));
+    assert_eq!(Id::new(hex).as_string(), hex);
+    assert_eq!(Id::new("line-1").as_string(), "line-1");
+    assert!(Id::new("0123") < Id::new(hex) && Id::new(hex) < Id::new("1"));
+    let mut c = Clusterer::new(ClusterConfig { max_articles: 100, ..Default::default() });
+    for i in 0..1000 {
+        let (id, t) = (format!("{i:032x}"), numbered(i));
+        c.push(&ArticleRef { id: &id, url_key: &id, text: &t, ..Default::default() });
+    }
+    // The tables shrink with the articles: nothing points past the window.
+    assert_eq!(c.indexed_articles(), 100);
+    assert!(c.by_id.len() <= 100 && c.by_url.len() <= 100 && c.by_text.len() <= 100);
+    assert!(c.bands.len() <= 100 * crate::shingles::BANDS);
+    assert!(c.story_count() <= 100);
+}
+
+#[test]
+fn a_redelivered_article_gets_its_decision_back_even_after_others_arrive() {
+    let mut c = Clusterer::default();
+    let a = art("a", "اجتماع التحالف", MEETING);
+    let b = art("b", "اجتماع التحالف", MEETING);
+    let first = c.push(&a);
+    let dup = c.push(&b);
+    c.push(&art("f", "الأهلي يفوز", FOOTBALL));
+    assert_eq!(c.push(&b), dup);
+    assert_eq!(c.push(&a), first);
+    assert_eq!(dup.duplicate_of.as_deref(), Some("a"));
+}
+
+#[test]
+fn applied_decisions_are_used_and_later_answers_do_not_depend_on_arrival_order() {
+    // Two instances decided a and b (the same text) at the same moment, both
+    // as originals. Whatever order an index learns them in, a third copy
+    // points to the one with the earlier (published, id).
+    let (ta, tb) = (at("2020-06-04T10:00:00Z"), at("2020-06-04T09:00:00Z"));
+    let a = ArticleRef { published: ta, ..art("a", "اجتماع التحالف", MEETING) };
+    let b = ArticleRef { published: tb, ..art("b", "اجتماع التحالف", MEETING) };
+    let orig = |id| Decided { duplicate_of: None, duplicate_kind: None, story_id: id };
+    let third = art("c", "اجتماع التحالف", MEETING);
+    let mut answers = Vec::new();
+    for order in [[&a, &b], [&b, &a]] {
+        let mut c = Clusterer::default();
+        for x in order {
+            assert!(c.apply(x, &orig(x.id), None));
+            assert!(!c.apply(x, &orig(x.id), None), "known already");
+        }
+        answers.push(c.push(&third));
+    }
+    assert_eq!(answers[0], answers[1]);
+    assert_eq!(answers[0].duplicate_of.as_deref(), Some("b"), "b was published first");
+    assert_eq!(answers[0].story_id, "b");
+
+    // A decision read back joins the story it names, and a later record for
+    // the same id replaces the decision.
+    let mut c = Clusterer::default();
+    c.apply(&art("s", "العراق يشيد بدعم التحالف", MEETING), &orig("s"), None);
+    let other = art("o", "الخارجية الأمريكية: التهديد ما زال قائما", MEETING_OTHER_WORDS);
+    c.apply(&other, &Decided { story_id: "s", ..orig("o") }, None);
+    assert_eq!(c.push(&other).story_id, "s");
+    let fixed = Decided { duplicate_of: Some("s"), duplicate_kind: Some(DuplicateKind::Near), story_id: "s" };
+    assert!(!c.apply(&other, &fixed, None));
+    assert_eq!(c.push(&other).duplicate_of.as_deref(), Some("s"));
 }

@@ -9,6 +9,8 @@
 //! - [`dates`]: date strings and dates mentioned in text, to ISO 8601.
 //! - [`enrichment`]: the per-article fields (no memory of other articles).
 //! - [`entities`]: places (with their country), organizations and people.
+//! - [`follow`]: the index every instance shares through the `enriched`
+//!   topic.
 //! - [`fxhash`]: a fast hasher for the lookup tables.
 //! - [`gazetteer`]: the gazetteer and person-name data files.
 //! - [`orgs`]: organizations by head noun + place or adjective.
@@ -23,6 +25,8 @@
 //! - [`text`]: an article's tokens, split and normalized once, shared by
 //!   the parts that read words.
 //! - [`terms`]: index terms (stop words, clitics) for story matching.
+//! - [`stories`]: the story half of the clusterer's index (compact
+//!   centroids).
 //! - [`stage`]: the enricher stage: `articles` → `enriched`.
 
 pub mod amounts;
@@ -30,6 +34,7 @@ pub mod cluster;
 pub mod dates;
 pub mod enrichment;
 pub mod entities;
+pub mod follow;
 pub mod fxhash;
 pub mod gazetteer;
 pub mod keyphrases;
@@ -42,9 +47,10 @@ pub mod quotes;
 pub mod search;
 pub mod shingles;
 pub mod stage;
+pub mod stories;
 pub mod summary;
 pub mod terms;
 pub mod text;
 
 pub use enrichment::{content_hash, enrich};
-pub use stage::EnrichStage;
+pub use stage::{EnrichStage, EnricherConfig};

@@ -60,6 +60,52 @@ impl Signature {
     pub fn to_hex(&self) -> String {
         self.0.iter().map(|v| format!("{v:016x}")).collect()
     }
+
+    /// The 8-bit form kept in the dedup index ([`Compact`]).
+    pub fn compact(&self) -> Compact {
+        let mut c = [0u8; SIG_LEN];
+        for (slot, v) in c.iter_mut().zip(self.0.iter()) {
+            // The low byte: a minimum's top bits are nearly always zero,
+            // its low bits stay uniform.
+            *slot = *v as u8;
+        }
+        Compact(c)
+    }
+}
+
+/// A b-bit MinHash signature (b = 8, Li and König's "b-bit minwise
+/// hashing"): the top byte of each of the [`SIG_LEN`] minima, 64 bytes
+/// instead of 512. Two different minima agree on 8 bits with probability
+/// 1/256, so the estimate is corrected for that; a near-duplicate threshold
+/// of 0.7 is far from where it matters. LSH band keys are taken from these
+/// bytes (32 bits per band) so the index can recompute them when it evicts
+/// an article.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Compact(pub [u8; SIG_LEN]);
+
+impl Compact {
+    /// Estimated Jaccard similarity, corrected for chance agreement of
+    /// different minima on 8 bits.
+    pub fn similarity(&self, other: &Compact) -> f64 {
+        let same = self.0.iter().zip(other.0.iter()).filter(|(a, b)| a == b).count();
+        let raw = same as f64 / SIG_LEN as f64;
+        let chance = 1.0 / 256.0;
+        ((raw - chance) / (1.0 - chance)).clamp(0.0, 1.0)
+    }
+
+    /// One 32-bit key per LSH band (band number mixed in).
+    pub fn band_keys(&self) -> [u32; BANDS] {
+        let rows = SIG_LEN / BANDS;
+        let mut keys = [0u32; BANDS];
+        for (band, (key, chunk)) in keys.iter_mut().zip(self.0.chunks(rows)).enumerate() {
+            let mut v = band as u64;
+            for b in chunk {
+                v = (v << 8) | u64::from(*b);
+            }
+            *key = (splitmix64(v) >> 32) as u32;
+        }
+        keys
+    }
 }
 
 const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
@@ -120,7 +166,12 @@ pub fn body_paragraphs(text: &str) -> Vec<String> {
 
 /// The MinHash signature of `text`'s body (see [`body_paragraphs`]).
 pub fn signature(text: &str) -> Signature {
-    let body = body_paragraphs(text);
+    signature_of_body(&body_paragraphs(text))
+}
+
+/// The MinHash signature of body paragraphs already found by
+/// [`body_paragraphs`].
+pub fn signature_of_body(body: &[String]) -> Signature {
     let words: Vec<&str> = body.iter().flat_map(|p| p.split(' ')).collect();
     let mut sig = [u64::MAX; SIG_LEN];
     let mut add = |h: u64| {
@@ -183,5 +234,21 @@ mod tests {
         assert!(!signature(&huge).is_empty());
         assert_eq!(signature("a").band_keys().count(), BANDS);
         assert_eq!(signature("abc def").to_hex().len(), SIG_LEN * 16);
+    }
+
+    #[test]
+    fn compact_signatures_estimate_like_full_ones() {
+        let edited = BODY.replace("ثمانية ملايين", "8 ملايين").replace("اليوم الخميس", "يوم الخميس");
+        let (a, b) = (signature(BODY), signature(&edited));
+        let (full, compact) = (a.similarity(&b), a.compact().similarity(&b.compact()));
+        assert!((full - compact).abs() < 0.05, "{full} vs {compact}");
+        assert_eq!(a.compact().similarity(&a.compact()), 1.0);
+        let other = signature("كلام مختلف تماما عن موضوع آخر لا علاقة له بالخبر الأول ولا بكلماته أبدا");
+        assert!(a.compact().similarity(&other.compact()) < 0.1);
+        // Equal signatures share every band; keys differ between bands.
+        let keys = a.compact().band_keys();
+        assert_eq!(keys, signature(BODY).compact().band_keys());
+        assert!(keys.iter().collect::<HashSet<_>>().len() > BANDS / 2);
+        assert_eq!(std::mem::size_of::<Compact>(), 64);
     }
 }

@@ -269,6 +269,31 @@ pub fn high_watermarks(cfg: &KafkaConfig, topic: &str, partitions: i32) -> Resul
     (0..partitions).map(|p| Ok((p, consumer.fetch_watermarks(topic, p, Duration::from_secs(10))?.1))).collect()
 }
 
+/// Per partition, the first offset whose record timestamp is at or after
+/// `since_ms` (Unix milliseconds), or the high watermark when none is.
+/// Blocking: call from a blocking task.
+pub fn offsets_since(
+    cfg: &KafkaConfig,
+    topic: &str,
+    partitions: i32,
+    since_ms: i64,
+) -> Result<Vec<(i32, i64)>, KafkaError> {
+    let consumer: BaseConsumer = base_client_config(cfg).create()?;
+    let mut tpl = TopicPartitionList::new();
+    for p in 0..partitions {
+        tpl.add_partition_offset(topic, p, Offset::Offset(since_ms))?;
+    }
+    let found = consumer.offsets_for_times(tpl, Duration::from_secs(10))?;
+    let marks = high_watermarks(cfg, topic, partitions)?;
+    Ok(marks
+        .into_iter()
+        .map(|(p, high)| {
+            let at = found.find_partition(topic, p).map(|e| e.offset());
+            (p, if let Some(Offset::Offset(o)) = at { o.min(high) } else { high })
+        })
+        .collect())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
