@@ -1,6 +1,7 @@
 //! Single-core enrichment rate on typical 4 KB Arabic articles:
-//! `cargo bench -p newsflow-enrich --bench enrich [-- DATA_DIR [SECONDS]]`
-//! (defaults `../shared/data`, 5 s).
+//! `cargo bench -p newsflow-enrich --bench enrich [-- DATA_DIR [SECONDS [only]]]`
+//! (defaults `../shared/data`, 5 s; `only` skips the time per part, for
+//! profiling).
 //!
 //! Articles are built as in the quality report's speed section: the texts
 //! of `arabic/ant-sample.jsonl`, joined in file order and cut at 4,096 bytes
@@ -63,6 +64,9 @@ fn main() {
     });
     println!("{} articles of 4,096 bytes, one thread, {secs} s", articles.len());
     println!("enrich(): {:.0} articles/s ({us:.1} µs per article)", 1e6 / us);
+    if args.get(2).is_some_and(|a| a == "only") {
+        return;
+    }
     let part = Duration::from_secs_f64((secs / 5.0).max(0.2));
     let parts: Vec<(&str, Box<dyn FnMut(&ArticleMsg)>)> = vec![
         ("language", Box::new(|a| drop(black_box(newsflow_enrich::language::detect(&a.text, None))))),

@@ -8,6 +8,7 @@ use sha2::{Digest, Sha256};
 
 use crate::language::detect;
 use crate::normalize::normalize;
+use crate::terms::TokenTerms;
 use crate::text::{Tokens, cut};
 
 /// What the enricher adds that needs no memory of other articles (pure,
@@ -26,6 +27,7 @@ pub fn enrich(article: &ArticleMsg) -> Enrichment {
     } else {
         normalize(&article.text).into()
     };
+    let terms = TokenTerms::new(&tokens);
     // Mentions only: the dedup keys (MinHash, hash) are the clusterer's.
     let extra = crate::keys::mentioned_in(&joined, &tokens);
     Enrichment {
@@ -56,8 +58,8 @@ pub fn enrich(article: &ArticleMsg) -> Enrichment {
             .into_iter()
             .map(|q| Quote { text: q.text, speaker: q.speaker })
             .collect(),
-        keyphrases: crate::keyphrases::keyphrases_in(&tokens, 0..body, body..tokens.len(), KEYPHRASES),
-        summary: crate::summary::summarize_in(&tokens, text, title.len() + 1, SUMMARY_SENTENCES),
+        keyphrases: crate::keyphrases::keyphrases_in(&tokens, &terms, 0..body, body..tokens.len(), KEYPHRASES),
+        summary: crate::summary::summarize_in(&tokens, &terms, text, title.len() + 1, SUMMARY_SENTENCES),
         ..Default::default()
     }
 }

@@ -7,7 +7,7 @@ use std::ops::Range;
 
 use crate::fxhash::FxHashMap;
 use crate::normalize::normalize;
-use crate::terms::terms;
+use crate::terms::{TokenTerms, terms};
 use crate::text::Tokens;
 
 /// Longest summary, in characters.
@@ -51,14 +51,16 @@ fn sentences(text: &str) -> Vec<&str> {
 /// Up to `n` sentences of `text` as one string; `None` for a text with no
 /// sentence of four words or more.
 pub fn summarize(text: &str, n: usize) -> Option<String> {
-    summarize_in(&Tokens::new(text), text, 0, n)
+    let t = Tokens::new(text);
+    summarize_in(&t, &TokenTerms::new(&t), text, 0, n)
 }
 
-/// [`summarize`] of `text`, the part of the text tokenized as `t` that
-/// starts at byte `base`: sentences whose words are whole tokens of `t`
-/// reuse their normalized forms.
-pub fn summarize_in(t: &Tokens, text: &str, base: usize, n: usize) -> Option<String> {
-    // Per sentence: its range in `text` and its terms.
+/// [`summarize`] of `text`, the part of the text tokenized as `t` (with
+/// `tt` its terms) that starts at byte `base`: sentences whose words are
+/// whole tokens of `t` reuse their terms.
+pub fn summarize_in(t: &Tokens, tt: &TokenTerms, text: &str, base: usize, n: usize) -> Option<String> {
+    // Sentences of four words or more, with their term ids; a sentence
+    // that splits a token is normalized alone, its new terms numbered on.
     let mut own: Vec<String> = Vec::new();
     let mut sents: Vec<(Range<usize>, Option<Range<usize>>)> = Vec::new();
     for r in sentence_ranges(text) {
@@ -76,29 +78,40 @@ pub fn summarize_in(t: &Tokens, text: &str, base: usize, n: usize) -> Option<Str
     if sents.is_empty() {
         return None;
     }
+    let mut extra: FxHashMap<&str, u32> = FxHashMap::default();
     let mut own_iter = own.iter();
-    let per_sentence: Vec<Vec<&str>> = sents
+    let per_sentence: Vec<Vec<u32>> = sents
         .iter()
-        .map(|(_, toks)| {
-            let long = |w: &&str| w.chars().count() >= 3;
-            match toks {
-                Some(toks) => toks.clone().flat_map(|k| terms(t.norm(k))).filter(long).collect(),
-                None => own_iter.next().map(|s| terms(s).filter(long).collect()).unwrap_or_default(),
-            }
+        .map(|(_, toks)| match toks {
+            Some(toks) => toks.clone().flat_map(|k| tt.of(k).iter().copied()).collect(),
+            None => own_iter
+                .next()
+                .map(|s| {
+                    terms(s)
+                        .filter(|w| w.chars().count() >= 3)
+                        .map(|w| {
+                            tt.id(w).unwrap_or_else(|| {
+                                let next = (tt.terms.len() + extra.len()) as u32;
+                                *extra.entry(w).or_insert(next)
+                            })
+                        })
+                        .collect()
+                })
+                .unwrap_or_default(),
         })
         .collect();
     let sents: Vec<&str> = sents.iter().map(|(r, _)| &text[r.clone()]).collect();
-    let mut tf: FxHashMap<&str, usize> = FxHashMap::default();
+    let mut tf = vec![0u32; tt.terms.len() + extra.len()];
     for terms in &per_sentence {
-        for t in terms {
-            *tf.entry(t).or_default() += 1;
+        for &id in terms {
+            tf[id as usize] += 1;
         }
     }
     let mut scored: Vec<(f64, usize)> = per_sentence
         .iter()
         .enumerate()
         .map(|(i, terms)| {
-            let weight: f64 = terms.iter().map(|t| (tf[t] as f64 - 1.0).max(0.0)).sum();
+            let weight: f64 = terms.iter().map(|&id| (f64::from(tf[id as usize]) - 1.0).max(0.0)).sum();
             let lead = if i == 0 { f64::INFINITY } else { 1.0 };
             (lead * (1.0 + weight) / (terms.len().max(1) as f64).sqrt(), i)
         })
@@ -107,8 +120,11 @@ pub fn summarize_in(t: &Tokens, text: &str, base: usize, n: usize) -> Option<Str
     let mut chosen: Vec<usize> = Vec::new();
     let mut len = 0;
     for (_, i) in scored {
+        if chosen.len() == n {
+            break;
+        }
         let l = sents[i].chars().count();
-        if chosen.len() == n || (!chosen.is_empty() && len + l > MAX_CHARS) {
+        if !chosen.is_empty() && len + l > MAX_CHARS {
             continue;
         }
         chosen.push(i);
