@@ -219,6 +219,17 @@ impl Config {
         self.alerts.validate().map_err(ConfigError::Invalid)?;
         self.archive.validate().map_err(ConfigError::Invalid)?;
         self.enricher.validate().map_err(ConfigError::Invalid)?;
+        // The index is rebuilt from the enriched topic: it must still hold
+        // the window.
+        let enriched = self.kafka.topics.get("enriched").and_then(|o| o.retention_hours);
+        let retention = enriched.unwrap_or(self.kafka.retention_hours);
+        if self.enricher.follow && self.enricher.window_hours > retention {
+            return Err(ConfigError::Invalid(format!(
+                "enricher.window_hours ({}) is longer than the enriched topic's retention ({retention} h): \
+                 a restarted enricher could not rebuild its index",
+                self.enricher.window_hours
+            )));
+        }
         if !self.database_url.is_empty() {
             newsflow_sink::store::DbUrl::parse(&self.database_url)
                 .map_err(|e| ConfigError::Invalid(format!("database_url: {e}")))?;
@@ -262,5 +273,19 @@ mod tests {
         assert_eq!(cfg.archive_dir(), Path::new("/srv/archive"));
         cfg.archive.dir = PathBuf::new();
         assert!(cfg.validate().is_err(), "an empty archive.dir is refused");
+    }
+
+    #[test]
+    fn the_enricher_window_must_fit_in_the_enriched_retention() {
+        let mut cfg = Config::default();
+        cfg.validate().unwrap();
+        cfg.enricher.window_hours = cfg.kafka.retention_hours + 1;
+        assert!(cfg.validate().is_err());
+        cfg.enricher.follow = false;
+        cfg.validate().unwrap();
+        cfg.enricher.follow = true;
+        let longer = newsflow_kafka::TopicOverride { retention_hours: Some(1000), ..Default::default() };
+        cfg.kafka.topics.insert("enriched".into(), longer);
+        cfg.validate().unwrap();
     }
 }

@@ -50,8 +50,8 @@ fn rss_bytes() -> f64 {
 }
 
 const LETTERS: &[char] = &[
-    'ا', 'ب', 'ت', 'ث', 'ج', 'ح', 'خ', 'د', 'ذ', 'ر', 'ز', 'س', 'ش', 'ص', 'ض', 'ط', 'ظ', 'ع', 'غ', 'ف', 'ق', 'ك',
-    'ل', 'م', 'ن', 'ه', 'و', 'ي', 'ة', 'أ', 'ى',
+    'ا', 'ب', 'ت', 'ث', 'ج', 'ح', 'خ', 'د', 'ذ', 'ر', 'ز', 'س', 'ش', 'ص', 'ض', 'ط', 'ظ', 'ع', 'غ', 'ف', 'ق', 'ك', 'ل',
+    'م', 'ن', 'ه', 'و', 'ي', 'ة', 'أ', 'ى',
 ];
 
 fn word(rng: &mut Rng) -> String {
@@ -117,7 +117,8 @@ fn main() {
         let id = format!("{:032x}", (i as u128) * 0x9e37_79b9_7f4a_7c15_u128);
         let url = format!("https://site{}.example/news/{i}", i % 500);
         let published = start + Duration::milliseconds((i as f64 * step) as i64);
-        let art = ArticleRef { id: &id, url_key: &url, title: Some(&a.title), text: &a.text, published: Some(published) };
+        let art =
+            ArticleRef { id: &id, url_key: &url, title: Some(&a.title), text: &a.text, published: Some(published) };
         let t = Instant::now();
         let out = c.push_at(&art, Some(published.to_utc()));
         times.push(t.elapsed().as_secs_f64() * 1e6);

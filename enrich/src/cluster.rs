@@ -614,8 +614,7 @@ fn story_terms(title: Option<&str>, f: &Features) -> (Vec<(u32, f32)>, Vec<Menti
         .find(|d| f.published_day.is_none_or(|p| is_report_day(d, p)))
         .into_iter()
         .collect();
-    let title_key =
-        if norm_title.split(' ').count() >= 4 { nonzero(hash64(&norm_title)) } else { 0 };
+    let title_key = if norm_title.split(' ').count() >= 4 { nonzero(hash64(&norm_title)) } else { 0 };
     let mut tf: Vec<(u32, f32)> = tf.into_iter().collect();
     tf.sort_unstable_by_key(|(t, _)| *t);
     (tf, dates, title_key)

@@ -151,12 +151,18 @@ fn the_window_evicts_by_arrival_time_and_stories_go_with_their_articles() {
     let texts: Vec<String> = (0..10).map(numbered).collect();
     for (i, t) in texts.iter().enumerate() {
         let id = format!("a{i}");
-        c.push_at(&ArticleRef { id: &id, url_key: &id, text: t, ..Default::default() }, Some(t0 + Duration::hours(i as i64)));
+        c.push_at(
+            &ArticleRef { id: &id, url_key: &id, text: t, ..Default::default() },
+            Some(t0 + Duration::hours(i as i64)),
+        );
     }
     assert_eq!(c.indexed_articles(), 10);
     // 80 hours after the first: the articles of hours 0..=7 are out.
     let late = "A late article about something else entirely, long enough to shingle and count";
-    c.push_at(&ArticleRef { id: "late", url_key: "late", text: late, ..Default::default() }, Some(t0 + Duration::hours(80)));
+    c.push_at(
+        &ArticleRef { id: "late", url_key: "late", text: late, ..Default::default() },
+        Some(t0 + Duration::hours(80)),
+    );
     assert_eq!(c.indexed_articles(), 3);
     assert_eq!(c.story_count(), 3);
     // An evicted article's copy is an original again; a kept one's is not.

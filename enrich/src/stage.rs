@@ -48,11 +48,7 @@ impl EnricherConfig {
 
     /// The clusterer's settings for the service.
     pub fn cluster_config(&self) -> ClusterConfig {
-        ClusterConfig {
-            max_articles: self.max_articles,
-            retention: Some(self.window()),
-            ..Default::default()
-        }
+        ClusterConfig { max_articles: self.max_articles, retention: Some(self.window()), ..Default::default() }
     }
 
     /// The window as a duration.
@@ -66,7 +62,13 @@ fn place(clusterer: &Mutex<Clusterer>, id: &str, article: &ArticleMsg, enrichmen
     let url_key = if article.canonical_url.is_empty() { &article.url } else { &article.canonical_url };
     let now = article.fetched_at.unwrap_or_else(Utc::now);
     let assignment = clusterer.lock().unwrap_or_else(|p| p.into_inner()).push_at(
-        &ArticleRef { id, url_key, title: article.title.as_deref(), text: &article.text, published: article.published_at },
+        &ArticleRef {
+            id,
+            url_key,
+            title: article.title.as_deref(),
+            text: &article.text,
+            published: article.published_at,
+        },
         Some(now),
     );
     enrichment.story_id = Some(assignment.story_id);

@@ -159,9 +159,8 @@ impl Stories {
             let sim = story.cosine(q.by_term);
             let same_date = q.dates.iter().any(|d| story.dates.iter().any(|e| same_day(d, e)));
             let same_title = title_story == Some(s);
-            let joins = sim >= cfg.story_similarity
-                || (same_date && sim >= cfg.story_similarity_same_date)
-                || same_title;
+            let joins =
+                sim >= cfg.story_similarity || (same_date && sim >= cfg.story_similarity_same_date) || same_title;
             let score = sim + if same_date { 0.25 } else { 0.0 } + if same_title { 0.5 } else { 0.0 };
             // Ties go to the smaller story id: the same on every instance.
             let better = |(b, bs, _): (u32, f64, f64)| {
