@@ -182,5 +182,46 @@ pub fn apply_one(clusterer: &Mutex<Clusterer>, env: &Envelope<EnrichedArticle>) 
         duplicate_kind: e.duplicate_kind.as_deref().and_then(DuplicateKind::parse),
         story_id,
     };
-    clusterer.lock().unwrap_or_else(|p| p.into_inner()).apply(&article, &decided, a.fetched_at)
+    let now = a.fetched_at.map(|f| f.min(Utc::now()));
+    clusterer.lock().unwrap_or_else(|p| p.into_inner()).apply(&article, &decided, now)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use newsflow_wire::{ArticleMsg, Enrichment};
+
+    fn record(offset: i64, id: &str, text: &str, duplicate_of: Option<&str>, story: &str) -> TailRecord {
+        let enriched = EnrichedArticle {
+            article: ArticleMsg { url: format!("https://e.test/{id}"), text: text.into(), ..Default::default() },
+            enrichment: Enrichment {
+                story_id: Some(story.into()),
+                duplicate_of: duplicate_of.map(str::to_owned),
+                duplicate_kind: duplicate_of.map(|_| "text".to_owned()),
+                ..Default::default()
+            },
+        };
+        let env = Envelope::new(id.to_owned(), "t".to_owned(), enriched);
+        TailRecord { partition: 1, offset, key: Some(id.as_bytes().to_vec()), value: Some(env.encode()) }
+    }
+
+    #[test]
+    fn batches_index_decisions_skip_junk_and_report_next_offsets() {
+        let c = Mutex::new(Clusterer::default());
+        let text = "An article body with enough words to shingle into a real signature for the index";
+        let mut junk = record(5, "j", text, None, "j");
+        junk.value = Some(b"not json".to_vec());
+        let batch = vec![record(3, "a", text, None, "a"), junk, record(4, "b", text, Some("a"), "a")];
+        let (next, added) = apply_batch(&c, &batch);
+        assert_eq!((next, added), (vec![(1, 6)], 2));
+        // Read back again (a restart reading the same records): nothing new.
+        assert_eq!(apply_batch(&c, &batch).1, 0);
+        // A third copy decided here points to the root the topic recorded.
+        let mut c = c.into_inner().unwrap();
+        let out = c.push(&ArticleRef { id: "c", url_key: "https://e.test/c", text, ..Default::default() });
+        assert_eq!((out.duplicate_of.as_deref(), out.story_id.as_str()), (Some("a"), "a"));
+        // A redelivery of b gets the decision recorded for it.
+        let b = c.push(&ArticleRef { id: "b", url_key: "https://e.test/b", text, ..Default::default() });
+        assert_eq!(b.duplicate_of.as_deref(), Some("a"));
+    }
 }

@@ -60,7 +60,8 @@ impl EnricherConfig {
 /// Story and duplicate fields of `enrichment`, from the clusterer.
 fn place(clusterer: &Mutex<Clusterer>, id: &str, article: &ArticleMsg, enrichment: &mut Enrichment) {
     let url_key = if article.canonical_url.is_empty() { &article.url } else { &article.canonical_url };
-    let now = article.fetched_at.unwrap_or_else(Utc::now);
+    // A fetcher's clock far ahead must not push everything out of the window.
+    let now = article.fetched_at.map_or_else(Utc::now, |f| f.min(Utc::now()));
     let assignment = clusterer.lock().unwrap_or_else(|p| p.into_inner()).push_at(
         &ArticleRef {
             id,
