@@ -158,6 +158,9 @@ pub fn find_in(t: &Tokens) -> Vec<Mention> {
             None => i += 1,
         }
     }
+    // "كأس إسبانيا", "دوري أبطال أوروبا": a place in the name of an event
+    // is no mention of the place.
+    out.retain(|m| m.kind != Kind::Loc || !in_event_name(t, &fs, m.start));
     let orgs = find_orgs(t, &fs, &out);
     out.retain(|m| !orgs.iter().any(|o| o.start <= m.start && m.end <= o.end));
     out.extend(orgs);
@@ -174,6 +177,17 @@ pub fn find_in(t: &Tokens) -> Vec<Mention> {
     out.extend(surnames);
     out.sort_by_key(|m| m.start);
     out
+}
+
+/// Head nouns of event names (competitions, prizes).
+const EVENT_HEADS: &[&str] =
+    &["كاس", "دوري", "الدوري", "بطوله", "اولمبياد", "الومبياد", "مونديال", "سباق", "جايزه", "طواف", "رالي", "ماراثون"];
+
+/// Whether the name starting at token `start` follows an event head, right
+/// before it or with one word between ("كأس ملك إسبانيا").
+fn in_event_name(t: &Tokens, fs: &Forms, start: usize) -> bool {
+    let head = |k: usize| fs.of(k).any(|f| EVENT_HEADS.contains(&f));
+    (start >= 1 && head(start - 1)) || (start >= 2 && head(start - 2) && !is_stop(t.norm(start - 1)))
 }
 
 /// Later mentions of a person by the last word of a full name found
@@ -264,6 +278,13 @@ mod tests {
         assert_eq!(fs.of(0).collect::<Vec<_>>(), vec!["وبالعراق", "بالعراق", "العراق"]);
         assert_eq!(fs.of(1).collect::<Vec<_>>(), vec!["للبرتغال", "البرتغال", "لبرتغال"]);
         assert_eq!(fs.of(2).collect::<Vec<_>>(), vec!["وزير", "زير"]);
+    }
+
+    #[test]
+    fn places_in_event_names_are_not_places() {
+        let m = find("فاز بكأس إسبانيا ودوري أبطال أوروبا ثم زار إسبانيا");
+        let got: Vec<(&str, usize)> = m.iter().map(|m| (m.key.as_str(), m.start)).collect();
+        assert_eq!(got, vec![("اسبانيا", 8)]);
     }
 
     #[test]
