@@ -173,11 +173,35 @@ pub fn find_in(t: &Tokens) -> Vec<Mention> {
         taken[m.start..m.end].iter_mut().for_each(|t| *t = true);
     }
     let surnames = surname_mentions(t, &fs, &taken, &persons);
+    // "جامع ابن طولون", "مسجد عمرو بن العاص": a facility named after a
+    // person is a place.
+    let persons: Vec<Mention> = persons
+        .into_iter()
+        .map(|mut m| {
+            let facility = |k: usize| fs.of(k).any(|f| FACILITY_HEADS.contains(&f));
+            let start = if m.start > 0 && !taken[m.start - 1] && facility(m.start - 1) {
+                Some(m.start - 1)
+            } else if m.end - m.start >= 2 && facility(m.start) {
+                Some(m.start)
+            } else {
+                None
+            };
+            if let Some(s) = start {
+                m.key = (s..m.end).map(|k| t.norm(k)).collect::<Vec<_>>().join(" ");
+                m.start = s;
+                m.kind = Kind::Loc;
+            }
+            m
+        })
+        .collect();
     out.extend(persons);
     out.extend(surnames);
     out.sort_by_key(|m| m.start);
     out
 }
+
+/// Facilities named after people ("جامع", "مسجد"…).
+const FACILITY_HEADS: &[&str] = &["جامع", "مسجد", "الجامع", "المسجد", "ضريح", "مقام", "مدرسه", "مستشفي", "ملعب"];
 
 /// Head nouns of event names (competitions, prizes).
 const EVENT_HEADS: &[&str] =
@@ -285,6 +309,13 @@ mod tests {
         let m = find("فاز بكأس إسبانيا ودوري أبطال أوروبا ثم زار إسبانيا");
         let got: Vec<(&str, usize)> = m.iter().map(|m| (m.key.as_str(), m.start)).collect();
         assert_eq!(got, vec![("اسبانيا", 8)]);
+    }
+
+    #[test]
+    fn facilities_named_after_people_are_places() {
+        let m = find("صلى في جامع أحمد بن طولون ثم قال المتحدث باسم الحكومة");
+        let got: Vec<(&str, Kind)> = m.iter().map(|m| (m.key.as_str(), m.kind)).collect();
+        assert_eq!(got, vec![("جامع احمد بن طولون", Kind::Loc)]);
     }
 
     #[test]

@@ -237,6 +237,10 @@ fn name_run(t: &Tokens, fs: &Forms, taken: &[bool], i: usize, trailing_unknown: 
         return None;
     }
     let n = t.len();
+    // "باسم" is a given name but mostly "in the name of" ("المتحدث باسم").
+    if t.norm(i) == "باسم" {
+        return None;
+    }
     // "عبد الرحمن", "أبو بكر", "ابن سينا" open a name as a given name does.
     let opens = fs.of(i).any(|f| ["عبد", "ابو", "ابن"].contains(&f));
     let (first, mut end) = if opens && i + 1 < n && !taken[i + 1] && lexicon(t.norm(i + 1)).is_some() {
