@@ -100,6 +100,14 @@ const FACILITY_HEADS: &[&str] = &[
     "القصر",
     "الميناء",
     "الملعب",
+    // States and empires by their adjective: "الدولة الأموية", "الإمبراطورية البيزنطية".
+    "الدوله",
+    "الامبراطوريه",
+    "امبراطوريه",
+    "الخلافه",
+    "المملكه",
+    "السلطنه",
+    "الاماره",
 ];
 
 /// Head nouns of natural features, tagged as places when a name follows
@@ -126,7 +134,12 @@ const GEO_HEADS: &[&str] = &[
     "الصحراء",
     "البحيره",
     "المضيق",
+    "بلاد",
 ];
+
+/// Directions that make one place of the place after them ("وسط أوروبا",
+/// "شمال سوريا").
+const DIRECTIONS: &[&str] = &["شمال", "جنوب", "شرق", "غرب", "وسط", "شمالي", "جنوبي", "شرقي", "غربي"];
 
 /// Words allowed between the head and the place or adjective.
 const MIDDLE: &[&str] = &[
@@ -209,6 +222,16 @@ pub fn find_orgs(t: &Tokens, fs: &Forms, places: &[Mention]) -> Vec<Mention> {
     let mut out = Vec::new();
     let mut i = 0;
     while i < n {
+        if !taken(i)
+            && i + 1 < n
+            && fs.of(i).any(|f| DIRECTIONS.contains(&f))
+            && let Some(p) = place_at(i + 1).filter(|p| p.kind == Kind::Loc)
+        {
+            let key: Vec<&str> = (i..p.end).map(|k| t.norm(k)).collect();
+            out.push(Mention { start: i, end: p.end, kind: Kind::Loc, key: key.join(" "), country: p.country.clone() });
+            i = p.end;
+            continue;
+        }
         let Some((head, kind)) = head_of(i).filter(|_| !taken(i)) else {
             // "مانشستر يونايتد": a place and a club tail.
             if let Some(p) = place_at(i)
@@ -307,6 +330,8 @@ mod tests {
         assert_eq!(locs("صلى في جامع دمشق الكبير"), vec!["جامع دمشق الكبير"]);
         assert_eq!(locs("عبروا نهر الزاب ثم البحر الهادئ"), vec!["نهر الزاب", "البحر الهادي"]);
         assert!(locs("في البحر من").is_empty());
+        assert_eq!(locs("في وسط أوروبا وبلاد الشام والدولة الأموية"), vec!["وسط اوروبا", "بلاد الشام", "الدوله الامويه"]);
+        assert!(locs("من الشمال إلى الجنوب شمال").is_empty());
     }
 
     #[test]
