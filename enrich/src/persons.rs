@@ -193,6 +193,22 @@ const SAY: &[&str] = &[
     "تقول",
 ];
 
+/// Ordinals after a ruler's or pope's name.
+const ORDINALS: &[&str] = &[
+    "الاول",
+    "الثاني",
+    "الثالث",
+    "الرابع",
+    "الخامس",
+    "السادس",
+    "السابع",
+    "الثامن",
+    "التاسع",
+    "العاشر",
+    "الحادي",
+    "الثاني عشر",
+];
+
 /// Tokens inside a name.
 const CONNECTORS: &[&str] = &["بن", "ابن", "بنت", "ابو", "ال", "عبد", "ولد"];
 
@@ -266,6 +282,10 @@ fn name_run(t: &Tokens, fs: &Forms, taken: &[bool], i: usize, trailing_unknown: 
     if trailing_unknown && end == i + 1 && end < n && !taken[end] && plausible_unknown(t.norm(end), fs.of(end)) {
         end += 1;
     }
+    // A regnal or dynastic ordinal: "لويس التاسع", "عبد الله الثاني".
+    if end < n && !taken[end] && ORDINALS.contains(&t.norm(end)) {
+        end += 1;
+    }
     Some((end, first))
 }
 
@@ -335,6 +355,12 @@ mod tests {
         assert_eq!(got, vec![("احمد سعيد".to_owned(), 2, 4)]);
         let got = persons("وأكد خالد يوسف أن");
         assert_eq!(got[0].1..got[0].2, 1..3);
+    }
+
+    #[test]
+    fn regnal_ordinals_belong_to_the_name() {
+        let got = persons("وتوّج فيليب الرابع ملكا");
+        assert_eq!(got, vec![("فيليب الرابع".to_owned(), 1, 3)]);
     }
 
     #[test]
