@@ -16,6 +16,9 @@ use std::time::{Duration, Instant};
 use newsflow_wire::ArticleMsg;
 use serde_json::Value;
 
+/// One part of the enrichment, run on one article.
+type Part = Box<dyn FnMut(&ArticleMsg)>;
+
 fn four_kb_articles(data: &std::path::Path) -> Vec<ArticleMsg> {
     let sample = std::fs::read_to_string(data.join("arabic/ant-sample.jsonl")).expect("read ant-sample.jsonl");
     let mut out = Vec::new();
@@ -68,7 +71,7 @@ fn main() {
         return;
     }
     let part = Duration::from_secs_f64((secs / 5.0).max(0.2));
-    let parts: Vec<(&str, Box<dyn FnMut(&ArticleMsg)>)> = vec![
+    let parts: Vec<(&str, Part)> = vec![
         ("language", Box::new(|a| drop(black_box(newsflow_enrich::language::detect(&a.text, None))))),
         (
             "normalize + hash",

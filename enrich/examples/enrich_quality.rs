@@ -325,15 +325,18 @@ fn speed_section(ant: &[Value], with_index_note: bool) -> Report {
         })
         .collect();
     let bytes: usize = articles.iter().map(|a| a.text.len()).sum();
+    // Best of five rounds: the machine is shared, and the fastest round is
+    // the one least disturbed by other processes.
     let rate = |articles: &[ArticleMsg]| {
-        let start = Instant::now();
-        let rounds = 3;
-        for _ in 0..rounds {
+        let mut best = f64::MAX;
+        for _ in 0..5 {
+            let start = Instant::now();
             for a in articles {
                 std::hint::black_box(newsflow_enrich::enrich(a));
             }
+            best = best.min(start.elapsed().as_secs_f64());
         }
-        (rounds * articles.len()) as f64 / start.elapsed().as_secs_f64()
+        articles.len() as f64 / best
     };
     let per_s = rate(&articles);
     // 4 KB Arabic articles: consecutive sample texts joined, cut at 4,096
@@ -361,7 +364,7 @@ fn speed_section(ant: &[Value], with_index_note: bool) -> Report {
     let load = load.split(' ').take(3).collect::<Vec<_>>().join(" ");
     writeln!(
         md,
-        "Single-thread rates; the machine's load average (1, 5, 15 min) at the end of the run: {load}. \
+        "Single-thread rates, best of five rounds; the machine's load average (1, 5, 15 min) at the end of the run: {load}. \
          `cargo bench -p newsflow-enrich --bench enrich` measures the 4 KB rate alone, with a time per part.\n"
     )?;
     writeln!(md, "| measure | value |\n|---|---:|")?;
@@ -445,8 +448,10 @@ fn entities_section(path: &Path) -> Report {
          tokens (so a clitic-prefixed token such as وبالعراق is one span on both sides). Places, organizations and \
          curated people come from `enrich/data/gazetteer.tsv` ({} names: CLDR and i18n-iso-countries countries, \
          GeoNames cities of 50,000 people or more and first-level divisions via plaincities, a hand-written list of \
-         organizations, armed groups and leaders); other people from the rules of `enrich/src/persons.rs` (titles, \
-         verbs of saying, given names from public name lists). Nothing in these lists or rules was taken from \
+         organizations, armed groups and leaders); organizations, facilities, natural features and states by the \
+         head-noun rules of `enrich/src/orgs.rs` (منتخب البرتغال, ريال مدريد, جامع دمشق الكبير, نهر النيل, وسط \
+         أوروبا, الدولة الأموية); places inside event names (كأس إسبانيا) dropped; other people from the rules of \
+         `enrich/src/persons.rs` (titles, verbs of saying, given names from public name lists, regnal ordinals). Nothing in these lists or rules was taken from \
          AQMAR; AQMAR is Wikipedia text (science, history, sport), not news, so it is a hard test for a news \
          gazetteer.\n",
         newsflow_enrich::gazetteer::gazetteer().len()
