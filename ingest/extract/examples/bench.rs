@@ -75,6 +75,27 @@ fn paired(pages: &[&dataset::Page], min: Duration) -> Rates {
     }
 }
 
+/// Runs one stage over all pages for `min`, then prints its rate.
+fn loop_one(pages: &[dataset::Page], what: &str, min: Duration) {
+    let opts: Vec<newsflow_extract::Options> =
+        pages.iter().map(|p| newsflow_extract::Options { url: p.row.url.clone(), ..Default::default() }).collect();
+    let start = Instant::now();
+    let mut n = 0usize;
+    while start.elapsed() < min {
+        for (p, o) in pages.iter().zip(&opts) {
+            match what {
+                "parse" => drop(std::hint::black_box(scraper::Html::parse_document(&p.html))),
+                "prefiltered" => {
+                    drop(std::hint::black_box(scraper::Html::parse_document(&newsflow_extract::prefiltered(&p.html))))
+                }
+                _ => drop(std::hint::black_box(newsflow_extract::extract(&p.html, o).ok())),
+            }
+        }
+        n += pages.len();
+    }
+    println!("{what}: {:.0} pages/s wall", n as f64 / start.elapsed().as_secs_f64());
+}
+
 fn cpu(r: Option<f64>) -> String {
     r.map_or_else(|| "n/a".to_string(), |r| format!("{r:.0}"))
 }
@@ -86,6 +107,11 @@ fn main() {
         std::process::exit(2);
     };
     let secs: u64 = args.next().and_then(|s| s.parse().ok()).unwrap_or(10);
+    // `--only extract|parse|prefiltered`: loop one stage alone (for `perf record`).
+    let only = match (args.next().as_deref(), args.next()) {
+        (Some("--only"), Some(what)) => Some(what),
+        _ => None,
+    };
     let pages = match dataset::load(std::path::Path::new(&dir)) {
         Ok(p) => p,
         Err(e) => {
@@ -94,6 +120,10 @@ fn main() {
         }
     };
     let bytes: usize = pages.iter().map(|p| p.html.len()).sum();
+    if let Some(what) = only {
+        loop_one(&pages, &what, Duration::from_secs(secs));
+        return;
+    }
     let hwm_loaded = vm_hwm_kib().unwrap_or(0);
     println!("{} pages, mean {:.0} KB", pages.len(), bytes as f64 / pages.len().max(1) as f64 / 1000.0);
 

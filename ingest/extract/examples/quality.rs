@@ -49,11 +49,16 @@ fn run() -> Result<(), String> {
 
     let mut systems: Vec<(String, HashMap<String, Pred>)> = Vec::new();
     let mut ours = HashMap::new();
+    // Whole articles for `--dump` (to diff two builds field by field).
+    let mut full: HashMap<String, serde_json::Value> = HashMap::new();
     let mut errors: BTreeMap<String, usize> = BTreeMap::new();
     for p in &pages {
         let opts = newsflow_extract::Options { url: p.row.url.clone(), ..Default::default() };
         match newsflow_extract::extract(&p.html, &opts) {
             Ok(a) => {
+                if dump.is_some() {
+                    full.insert(p.row.html.clone(), serde_json::to_value(&a).unwrap_or_default());
+                }
                 ours.insert(p.row.html.clone(), Pred::from_article(&a));
             }
             Err(e) => {
@@ -67,7 +72,7 @@ fn run() -> Result<(), String> {
             .iter()
             .filter_map(|p| ours.get(&p.row.html).map(|pred| (p, pred)))
             .map(|(p, pred)| {
-                serde_json::json!({"html": p.row.html, "title": pred.title, "authors": pred.authors, "date": pred.date, "text": pred.text}).to_string()
+                serde_json::json!({"html": p.row.html, "title": pred.title, "authors": pred.authors, "date": pred.date, "text": pred.text, "article": full.get(&p.row.html)}).to_string()
             })
             .collect();
         std::fs::write(path, lines.join("\n") + "\n").map_err(|e| format!("{}: {e}", path.display()))?;

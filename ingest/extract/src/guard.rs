@@ -40,7 +40,12 @@ pub(crate) fn check(html: &str) -> Result<(), ExtractError> {
     if !has_markup(prefix(html, 1 << 16)) {
         return Err(ExtractError::NotHtml { reason: "no HTML tags in the first 64 KiB".into() });
     }
-    let depth = max_block_depth(html.as_bytes(), MAX_BLOCK_DEPTH);
+    Ok(())
+}
+
+/// Refuses block nesting deeper than [`MAX_BLOCK_DEPTH`]; the depth is
+/// counted by the pre-parse filter's scan (`prefilter::Stripped`).
+pub(crate) fn check_depth(depth: usize) -> Result<(), ExtractError> {
     if depth > MAX_BLOCK_DEPTH {
         return Err(ExtractError::TooDeep { depth, limit: MAX_BLOCK_DEPTH });
     }
@@ -61,7 +66,7 @@ fn has_markup(s: &str) -> bool {
     b.windows(2).any(|w| w[0] == b'<' && (w[1].is_ascii_alphabetic() || w[1] == b'!' || w[1] == b'/'))
 }
 
-const NESTING: &[&[u8]] = &[
+pub(crate) const NESTING: &[&[u8]] = &[
     b"div",
     b"section",
     b"article",
@@ -90,8 +95,9 @@ const NESTING: &[&[u8]] = &[
 ];
 
 /// Maximum open-minus-closed count of nesting block tags, skipping comments
-/// and script/style contents. Stops counting once `stop` is passed.
-fn max_block_depth(b: &[u8], stop: usize) -> usize {
+/// and script/style contents. Stops counting once `stop` is passed. Used for
+/// the part of a page that the pre-parse filter leaves unscanned.
+pub(crate) fn max_block_depth(b: &[u8], stop: usize) -> usize {
     let (mut depth, mut max, mut i) = (0usize, 0usize, 0usize);
     while let Some(off) = memchr::memchr(b'<', &b[i..]) {
         i += off + 1;
@@ -157,7 +163,9 @@ mod tests {
     #[test]
     fn refuses_deep_divs_quickly() {
         let s = "<div>".repeat(100_000);
-        assert!(matches!(check(&s), Err(ExtractError::TooDeep { .. })));
+        let depth = crate::prefilter::strip(&s, true).block_depth;
+        assert!(matches!(check_depth(depth), Err(ExtractError::TooDeep { .. })));
+        assert!(check_depth(max_block_depth(s.as_bytes(), MAX_BLOCK_DEPTH)).is_err());
     }
 
     #[test]

@@ -112,14 +112,15 @@ fn family(code: &str) -> &str {
     }
 }
 
+/// Characters of the text whatlang looks at.
+const SAMPLE_CHARS: usize = 400;
+
 /// Decides the language from the page hint and the extracted text.
 pub(crate) fn detect(hint: Option<&str>, text: &str) -> Option<String> {
     let hint = hint.and_then(primary);
-    // whatlang cost grows with input; 1,200 bytes is plenty.
-    let mut end = text.len().min(1200);
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
+    // whatlang's cost grows with its input (it was 5 % of the extraction
+    // time on 1,200 bytes); 400 characters decide as well.
+    let end = text.char_indices().nth(SAMPLE_CHARS).map_or(text.len(), |(i, _)| i);
     let sample = &text[..end];
     let info = if sample.chars().count() >= 40 { whatlang::detect(sample) } else { None };
     let detected = info.as_ref().and_then(|i| {

@@ -59,6 +59,15 @@ impl Default for Options {
 /// Below this many visible characters the page is reported as bodiless.
 const MIN_BODY_CHARS: usize = 20;
 
+/// The input as the extractor hands it to html5ever: script bodies (JSON-LD
+/// kept), style sheets, SVG drawings and comments removed. Public only so
+/// that the `bench` example can time "prefilter + parse" as the floor that
+/// [`extract`] builds on.
+#[doc(hidden)]
+pub fn prefiltered(html: &str) -> std::borrow::Cow<'_, str> {
+    prefilter::strip(html, true).html
+}
+
 /// Extracts the article from one HTML page.
 pub fn extract(html: &str, opts: &Options) -> Result<Article, ExtractError> {
     let mut warnings = Vec::new();
@@ -76,7 +85,11 @@ pub fn extract(html: &str, opts: &Options) -> Result<Article, ExtractError> {
     };
     guard::check(html)?;
     let compiled = opts.selectors.as_ref().map(SiteSelectors::compile).transpose()?;
-    let dom = Html::parse_document(&prefilter::strip(html));
+    // Per-site selectors may match any attribute: keep them all then.
+    let stripped = prefilter::strip(html, compiled.is_none());
+    guard::check_depth(stripped.block_depth)?;
+    let dom = Html::parse_document(&stripped.html);
+    drop(stripped);
     let mut doc = Doc::build(&dom);
     if let Some(c) = &compiled {
         c.apply_removals(&dom, &mut doc);
