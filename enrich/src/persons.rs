@@ -13,7 +13,7 @@
 use std::sync::OnceLock;
 
 use crate::entities::{Forms, Kind, Mention};
-use crate::fxhash::FxHashSet as HashSet;
+use crate::fxhash::{FxHashMap, FxHashSet as HashSet};
 use crate::gazetteer::{NameToken, person_names};
 use crate::terms::is_stop;
 use crate::text::Tokens;
@@ -228,12 +228,25 @@ fn say() -> &'static HashSet<&'static str> {
     S.get_or_init(|| SAY.iter().copied().collect())
 }
 
+/// The name lexicon without stop words, titles, verbs of saying and
+/// connectors: one lookup per token.
 fn lexicon(tok: &str) -> Option<NameToken> {
-    let n = person_names().get(tok).copied()?;
-    if is_stop(tok) || titles().contains(tok) || say().contains(tok) || CONNECTORS.contains(&tok) {
-        return None;
-    }
-    Some(n)
+    static L: OnceLock<FxHashMap<&'static str, NameToken>> = OnceLock::new();
+    L.get_or_init(|| {
+        person_names()
+            .iter()
+            .map(|(k, v)| (k.as_str(), *v))
+            .filter(|(k, _)| !(is_stop(k) || titles().contains(k) || say().contains(k) || CONNECTORS.contains(k)))
+            .collect()
+    })
+    .get(tok)
+    .copied()
+}
+
+/// Titles and verbs of saying together: what a name may follow.
+fn triggers() -> &'static HashSet<&'static str> {
+    static S: OnceLock<HashSet<&'static str>> = OnceLock::new();
+    S.get_or_init(|| TITLES.iter().chain(SAY).copied().collect())
 }
 
 /// The lexicon reading of the first token of a name, behind clitics.
@@ -309,7 +322,7 @@ pub fn find_persons(t: &Tokens, fs: &Forms, taken: &[bool]) -> Vec<Mention> {
     let mut i = 0;
     while i < n {
         let mut found = None;
-        if !taken[i] && (any_form_in(fs.of(i), titles()) || any_form_in(fs.of(i), say())) {
+        if !taken[i] && any_form_in(fs.of(i), triggers()) {
             // Skip role words and places between the title and the name.
             let mut j = i + 1;
             while j < n && j - i <= 4 && (taken[j] || ROLE_WORDS.contains(&t.norm(j))) {
