@@ -23,6 +23,7 @@ mod jsonld;
 mod language;
 mod metadata;
 mod months;
+mod payload;
 mod prefilter;
 mod render;
 mod selectors;
@@ -155,6 +156,14 @@ pub fn extract(html: &str, opts: &Options) -> Result<Article, ExtractError> {
         if clean::visible_len(&ld_text) > 2 * clean::visible_len(&text).max(MIN_BODY_CHARS) {
             text = ld_text;
         }
+    }
+    // No body in the DOM: the article may travel in a script payload
+    // (Next.js `__NEXT_DATA__` or streamed server-component rows).
+    if clean::visible_len(&text) < MIN_BODY_CHARS
+        && compiled.as_ref().is_none_or(|c| !c.has_body())
+        && let Some(paras) = payload::paragraphs(html, title.as_deref())
+    {
+        text = paras.join("\n\n");
     }
     if clean::visible_len(&text) < MIN_BODY_CHARS {
         let reason = if roots.is_empty() {
