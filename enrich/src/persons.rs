@@ -210,7 +210,7 @@ const ORDINALS: &[&str] = &[
 ];
 
 /// Tokens inside a name.
-const CONNECTORS: &[&str] = &["بن", "ابن", "بنت", "ابو", "ال", "عبد", "ولد"];
+const CONNECTORS: &[&str] = &["بن", "ابن", "بنت", "ابو", "ابي", "ابا", "ال", "عبد", "ولد"];
 
 /// Whether two or more non-given name tokens in a row make a person.
 const OTHER_PAIRS: bool = true;
@@ -271,7 +271,8 @@ fn name_run(t: &Tokens, fs: &Forms, taken: &[bool], i: usize, trailing_unknown: 
         return None;
     }
     // "عبد الرحمن", "أبو بكر", "ابن سينا" open a name as a given name does.
-    let opens = fs.of(i).any(|f| ["عبد", "ابو", "ابن"].contains(&f));
+    // أبو in its three cases (أبو, أبا, أبي).
+    let opens = fs.of(i).any(|f| ["عبد", "ابو", "ابي", "ابا", "ابن"].contains(&f));
     let (first, mut end) = if opens && i + 1 < n && !taken[i + 1] && lexicon(t.norm(i + 1)).is_some() {
         (NameToken::Given, i + 2)
     } else {
@@ -378,6 +379,8 @@ mod tests {
 
     #[test]
     fn given_name_with_connector_or_second_name() {
+        let got = persons("قال عمر بن أبي ربيعة");
+        assert_eq!(got, vec![("عمر بن ابي ربيعه".to_owned(), 1, 5)]);
         let got = persons("دخل يوسف بن تاشفين المدينة");
         assert_eq!(got, vec![("يوسف بن تاشفين".to_owned(), 1, 4)]);
         let got = persons("ولعبد الرحمن حسن دور");
