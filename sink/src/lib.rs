@@ -4,7 +4,8 @@
 //! - [`row`]: [`ArticleRow`], the stored shape of an enriched article.
 //! - [`schema`]: the migrations of the shared SQLite / PostgreSQL schema.
 //! - [`batch`]: group commit: concurrent writers share one transaction.
-//! - [`sqlite`] and [`postgres`]: the two stores; [`sqlite_fts`]: SQLite's
+//! - [`sqlite`] and [`postgres`]: the two stores; [`pg_tsvector`]: the
+//!   binary `tsvector` the PostgreSQL store sends; [`sqlite_fts`]: SQLite's
 //!   full-text index, a file and a writer thread of its own.
 //! - [`store`]: [`Store`], chosen by URL (`sqlite:PATH`, `postgres://…`).
 //! - [`stage`]: the sink stage: `enriched` → store.
@@ -22,6 +23,7 @@
 pub mod alerts;
 pub mod archive;
 pub mod batch;
+pub mod pg_tsvector;
 pub mod postgres;
 pub mod query;
 pub mod row;

@@ -14,6 +14,7 @@ use tokio_postgres::{Client, NoTls};
 use tracing::{error, info, warn};
 
 use crate::batch::{Batcher, Job, WriteError, fill, isolate, reply};
+use crate::pg_tsvector::TsVector;
 use crate::schema::{MIGRATIONS, UPSERT_COLUMNS, update_set};
 use crate::{ArticleRow, SinkError, StoredSummary};
 
@@ -79,7 +80,7 @@ fn upsert_sql() -> String {
         .iter()
         .enumerate()
         .map(|(i, c)| format!("${}::{}[]", i + 1, pg_type(c)))
-        .chain([format!("${}::text[]", n + 1)])
+        .chain([format!("${}::tsvector[]", n + 1)])
         .collect::<Vec<_>>()
         .join(", ");
     let select = UPSERT_COLUMNS
@@ -92,62 +93,12 @@ fn upsert_sql() -> String {
         .join(", ");
     format!(
         "INSERT INTO articles ({cols}, search, stored_at, updated_at)
-         SELECT {select}, u.search::tsvector, now(), now()
+         SELECT {select}, u.search, now(), now()
          FROM UNNEST({arrays}) AS u({cols}, search)
          ON CONFLICT (id) DO UPDATE SET {}, search = excluded.search
          RETURNING id, (xmax = 0) AS inserted",
         update_set()
     )
-}
-
-/// PostgreSQL's limits on a tsvector: highest position, positions kept per
-/// lexeme, longest lexeme in bytes.
-const MAX_POSITION: usize = 16_383;
-const MAX_POSITIONS: usize = 256;
-const MAX_LEXEME: usize = 2_046;
-
-/// The `tsvector` literal of a title and body already in search form: the
-/// same vector as `setweight(to_tsvector('simple', title), 'A') ||
-/// to_tsvector('simple', body)` for such words (one lexeme per word,
-/// positions counted from 1, body after title, title weighted A), built
-/// here because the server's parser costs more than the rest of the write.
-/// Queries use `::tsquery` over the same words (query/pg.rs).
-pub fn tsvector(title: &str, body: &str) -> String {
-    let mut positions: std::collections::BTreeMap<&str, Vec<(usize, bool)>> = std::collections::BTreeMap::new();
-    let words = title.split(' ').map(|w| (w, true)).chain(body.split(' ').map(|w| (w, false)));
-    for (i, (w, in_title)) in words.filter(|(w, _)| !w.is_empty()).enumerate() {
-        if w.len() > MAX_LEXEME {
-            continue;
-        }
-        let list = positions.entry(w).or_default();
-        if list.len() < MAX_POSITIONS {
-            list.push(((i + 1).min(MAX_POSITION), in_title));
-        }
-    }
-    let mut out = String::with_capacity(title.len() + body.len() * 2);
-    for (w, list) in positions {
-        if !out.is_empty() {
-            out.push(' ');
-        }
-        out.push('\'');
-        for c in w.chars() {
-            if c == '\'' || c == '\\' {
-                out.push(c);
-            }
-            out.push(c);
-        }
-        out.push('\'');
-        let mut sep = ':';
-        for (p, in_title) in list {
-            out.push(sep);
-            out.push_str(&p.to_string());
-            if in_title {
-                out.push('A');
-            }
-            sep = ',';
-        }
-    }
-    out
 }
 
 /// Recompute the rows of the stories in `$1` from their articles.
@@ -234,7 +185,7 @@ async fn write_rows(client: &mut Client, sql: &str, rows: &[&ArticleRow]) -> Res
     let dup_kind = text(&|r| r.duplicate_kind.clone());
     let dirs = text(&|r| r.direction.clone());
     let dates = text(&|r| json(&r.dates_mentioned));
-    let searches = text(&|r| Some(tsvector(&r.search_title, &r.search_body)));
+    let searches: Vec<TsVector> = rows.iter().map(|r| TsVector::new(&r.search_title, &r.search_body)).collect();
     let fail = |e: tokio_postgres::Error| classify(&e);
 
     let tx = client.transaction().await.map_err(fail)?;

@@ -216,6 +216,25 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "DROP INDEX IF EXISTS articles_content_hash;",
         "DROP INDEX IF EXISTS articles_content_hash;",
     ),
+    (
+        5,
+        // SQLite: entities are always read by their key (an article's, or
+        // an entity's through `entities_key`), so the table is clustered on
+        // it (WITHOUT ROWID): one B-tree write per entity fewer. PostgreSQL
+        // tables are heaps either way: nothing to do.
+        "CREATE TABLE entities_clustered (
+             item_id TEXT NOT NULL,
+             kind TEXT NOT NULL,
+             key TEXT NOT NULL,
+             surface TEXT NOT NULL,
+             mentions INTEGER NOT NULL,
+             PRIMARY KEY (item_id, kind, key)) WITHOUT ROWID;
+         INSERT INTO entities_clustered SELECT item_id, kind, key, surface, mentions FROM entities;
+         DROP TABLE entities;
+         ALTER TABLE entities_clustered RENAME TO entities;
+         CREATE INDEX entities_key ON entities (key, kind);",
+        "SELECT 1",
+    ),
 ];
 
 /// Columns written by an upsert, in order (`stored_at` is set on insert only).

@@ -236,16 +236,16 @@ async fn client_built_tsvector_equals_the_servers() {
     ];
     for (title, body) in samples {
         let (t, b) = (form(title), form(body));
-        let ours = newsflow_sink::postgres::tsvector(&t, &b);
+        let ours = newsflow_sink::pg_tsvector::TsVector::new(&t, &b);
         let same: bool = client
             .query_one(
-                "SELECT $1::text::tsvector = (setweight(to_tsvector('simple', $2), 'A') || to_tsvector('simple', $3))",
+                "SELECT $1::tsvector = (setweight(to_tsvector('simple', $2), 'A') || to_tsvector('simple', $3))",
                 &[&ours, &t, &b],
             )
             .await
-            .unwrap_or_else(|e| panic!("{ours}: {e}"))
+            .unwrap_or_else(|e| panic!("{ours:?}: {e}"))
             .get(0);
-        assert!(same, "{title} / {body}: {ours}");
+        assert!(same, "{title} / {body}: {ours:?}");
     }
 }
 
