@@ -10,6 +10,10 @@
 //! row, p50/p95/p99 latency from produce to stored, peak RSS and CPU time
 //! per article of newsflow and of the broker, and dead letters (pages with no
 //! extractable body are dead-lettered, not stored).
+//!
+//! As a soak: a fixed rate for long enough (`-- 180000 50 memory` is an hour
+//! at 50 pages/s) also reports newsflow's resident memory after the first
+//! minute and its least-squares slope in MiB/hour (sampled every 10 s).
 
 #[path = "../tests/support/mod.rs"]
 mod support;
@@ -53,6 +57,29 @@ fn load_pages(root: &Path) -> Vec<(String, String)> {
         .collect()
 }
 
+/// Least-squares slope of `(seconds, KiB)` samples, in MiB per hour.
+fn slope_mib_per_hour(samples: &[(f64, u64)]) -> f64 {
+    let n = samples.len() as f64;
+    if n < 2.0 {
+        return 0.0;
+    }
+    let (sx, sy) = samples.iter().fold((0.0, 0.0), |(x, y), (t, kib)| (x + t, y + *kib as f64));
+    let (mx, my) = (sx / n, sy / n);
+    let (num, den) = samples
+        .iter()
+        .fold((0.0, 0.0), |(num, den), (t, kib)| (num + (t - mx) * (*kib as f64 - my), den + (t - mx) * (t - mx)));
+    if den == 0.0 { 0.0 } else { num / den * 3600.0 / 1024.0 }
+}
+
+fn rss_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find(|l| l.starts_with("VmRSS:"))
+        .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+        .unwrap_or(0)
+}
+
 fn percentile(sorted: &[f64], p: f64) -> f64 {
     sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
 }
@@ -88,6 +115,23 @@ async fn main() {
         .create()
         .unwrap();
     let topic = kcfg.topics().name(TopicKind::RawPages);
+    // newsflow's resident memory every 10 s, for its slope (a soak: a long
+    // run at a fixed rate, e.g. `-- 180000 50` for an hour at 50/s).
+    let nf_pid = run.child.id();
+    let rss_samples = std::sync::Arc::new(std::sync::Mutex::new(Vec::<(f64, u64)>::new()));
+    let sampler = tokio::spawn({
+        let samples = rss_samples.clone();
+        async move {
+            let t0 = Instant::now();
+            loop {
+                let kib = rss_kib(nf_pid);
+                if kib > 0 {
+                    samples.lock().unwrap().push((t0.elapsed().as_secs_f64(), kib));
+                }
+                tokio::time::sleep(Duration::from_secs(10)).await;
+            }
+        }
+    });
     let mut produced_at: HashMap<String, DateTime<Utc>> = HashMap::with_capacity(n);
     let started = Instant::now();
     let mut acks = Vec::with_capacity(n);
@@ -135,6 +179,7 @@ async fn main() {
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     let (_, cpu_nf) = proc_stat(run.child.id());
+    sampler.abort();
     let cpu_broker = broker_pid().map(|p| proc_stat(p).1).unwrap_or(0.0);
     let conn = rusqlite::Connection::open(&db).unwrap();
     let mut stmt = conn.prepare("SELECT id, stored_at FROM articles").unwrap();
@@ -177,6 +222,20 @@ async fn main() {
         latencies.last().unwrap()
     );
     println!("peak RSS (VmHWM):      newsflow {} MiB, tansu {} MiB", peak_nf / 1024, peak_broker / 1024);
+    // The first minute is warm-up (caches, buffers filling): the slope is
+    // taken over the rest.
+    let samples: Vec<(f64, u64)> = rss_samples.lock().unwrap().iter().copied().filter(|(t, _)| *t >= 60.0).collect();
+    if let (Some(first), Some(last)) = (samples.first(), samples.last()) {
+        println!(
+            "newsflow RSS after warm-up: {} MiB at {:.0} s → {} MiB at {:.0} s; slope {:+.1} MiB/hour ({} samples)",
+            first.1 / 1024,
+            first.0,
+            last.1 / 1024,
+            last.0,
+            slope_mib_per_hour(&samples),
+            samples.len()
+        );
+    }
     println!(
         "CPU per article:       newsflow {:.2} ms, tansu {:.2} ms",
         cpu_nf * 1000.0 / n as f64,
