@@ -23,6 +23,8 @@ const POSTING_TERMS: usize = 16;
 const QUERY_TERMS: usize = 48;
 /// Posting lists longer than this are skipped when looking up candidates.
 const MAX_POSTINGS: usize = 500;
+/// Postings read per article at most (see [`Stories::best`]).
+const POSTINGS_BUDGET: usize = 3_000;
 /// Stories compared in full per article (by shared top terms).
 const MAX_CANDIDATES: usize = 32;
 /// Latest stories with the same event date compared per article.
@@ -126,12 +128,25 @@ impl Stories {
     /// The best live story for `q` that it may join, with its cosine.
     pub fn best(&self, cfg: &ClusterConfig, q: &Query<'_>) -> Option<(u32, f64)> {
         let mut shared: FxHashMap<u32, u32> = FxHashMap::default();
-        for (t, _) in q.by_weight.iter().take(QUERY_TERMS) {
-            // A term shared by very many stories finds nothing specific.
-            if let Some(list) = self.postings.get(t).filter(|l| l.len() <= MAX_POSTINGS) {
-                for s in list {
-                    *shared.entry(*s).or_default() += 1;
-                }
+        // A term shared by very many stories finds nothing specific; the
+        // rarest terms are read first, within a budget of postings, which
+        // bounds the lookup's cost however large the index grows.
+        let mut lists: Vec<&Vec<u32>> = q
+            .by_weight
+            .iter()
+            .take(QUERY_TERMS)
+            .filter_map(|(t, _)| self.postings.get(t))
+            .filter(|l| l.len() <= MAX_POSTINGS)
+            .collect();
+        lists.sort_by_key(|l| l.len());
+        let mut budget = POSTINGS_BUDGET;
+        for list in lists {
+            if list.len() > budget {
+                break;
+            }
+            budget -= list.len();
+            for s in list {
+                *shared.entry(*s).or_default() += 1;
             }
         }
         let mut by_count: Vec<(u32, u32)> = shared.into_iter().filter(|(s, _)| self.map.contains_key(s)).collect();
