@@ -68,7 +68,12 @@ fn cpu_seconds() -> Option<f64> {
 fn main() {
     // `cargo bench` passes `--bench`; skip flags.
     let args: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with("--")).collect();
-    let data = PathBuf::from(args.first().cloned().unwrap_or_else(|| "../shared/data".into()));
+    // Default: the workspace's `../shared/data` (cargo runs benches from
+    // the crate's directory).
+    let data = args
+        .first()
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/data"));
     let secs: f64 = args.get(1).and_then(|s| s.parse().ok()).unwrap_or(5.0);
     let articles = four_kb_articles(&data);
     assert!(!articles.is_empty(), "no articles built from {}", data.display());
