@@ -125,18 +125,31 @@ pub(crate) fn classify<'a>(
     role: Option<&str>,
     scratch: &mut Scratch<'a>,
 ) -> Hint {
-    // Most elements have a class and neither id nor role: memoised by class.
-    if let (Some(c), None, None) = (class, id, role) {
-        if let Some(h) = scratch.by_class.get(c) {
-            return *h;
+    // Class lists repeat across a page: their hint is memoised; an id or a
+    // role (mostly unique) is classified on its own and combined with it.
+    let Some(c) = class else { return classify_uncached(None, id, role, scratch) };
+    let ch = match scratch.by_class.get(c) {
+        Some(h) => *h,
+        None => {
+            let h = classify_uncached(Some(c), None, None, scratch);
+            if scratch.by_class.len() < MEMO_MAX {
+                scratch.by_class.insert(c, h);
+            }
+            h
         }
-        let h = classify_uncached(class, None, None, scratch);
-        if scratch.by_class.len() < MEMO_MAX {
-            scratch.by_class.insert(c, h);
-        }
-        return h;
+    };
+    if id.is_none() && role.is_none() {
+        return ch;
     }
-    classify_uncached(class, id, role, scratch)
+    let ih = classify_uncached(None, id, role, scratch);
+    // As if classified together: a strong class or any positive id clears
+    // junk (an id's positive is 1 exactly when it has a positive token).
+    Hint {
+        junk: (ch.junk || ih.junk) && ch.positive != 2 && ih.positive == 0,
+        positive: ch.positive.max(ih.positive),
+        byline: ch.byline || ih.byline,
+        date: ch.date || ih.date,
+    }
 }
 
 fn classify_uncached(class: Option<&str>, id: Option<&str>, role: Option<&str>, scratch: &mut Scratch) -> Hint {
@@ -303,7 +316,18 @@ mod tests {
             assert_eq!(classify(Some(k), None, None, &mut scratch), c(k), "{k}");
         }
         assert_eq!(scratch.by_class.len(), 3);
-        // With an id the memo is bypassed: the id can change the verdict.
+        // An id or role is combined with the memoised class hint exactly as
+        // if both were classified together.
+        let classes = ["share-bar", "article-body", "grid col-8", "hidden", "byline"];
+        let ids = ["main-content", "comments", "article", "x1", "story-text", "pubdate"];
+        for c in classes {
+            for i in ids {
+                for r in [None, Some("navigation"), Some("main")] {
+                    let memo = classify(Some(c), Some(i), r, &mut scratch);
+                    assert_eq!(memo, classify_uncached(Some(c), Some(i), r, &mut Scratch::default()), "{c} {i} {r:?}");
+                }
+            }
+        }
         assert!(!classify(Some("share-bar"), Some("main-content"), None, &mut scratch).junk);
     }
 
