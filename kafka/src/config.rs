@@ -41,6 +41,12 @@ pub struct KafkaConfig {
     /// Consumer session timeout in ms: how soon the group notices a killed
     /// consumer and hands its partitions to the others. Default 10000.
     pub session_timeout_ms: u64,
+    /// Longest a consumer's fetch waits at the broker for new messages, in
+    /// ms (librdkafka's `fetch.wait.max.ms`, default 500 there). Each of
+    /// the three hops from raw page to stored row can wait this long when
+    /// the stream is slow, so it bounds the pipeline's added latency; lower
+    /// means more idle fetch requests. Default 100.
+    pub fetch_wait_max_ms: u64,
     /// On shutdown, how long to wait for in-flight messages before
     /// committing, in ms. Must be shorter than the session timeout so the
     /// group does not rebalance mid-drain. Default 5000.
@@ -96,6 +102,7 @@ impl Default for KafkaConfig {
             dead_letters_retention_hours: 720,
             compression: "lz4".into(),
             session_timeout_ms: 10_000,
+            fetch_wait_max_ms: 100,
             drain_deadline_ms: 5_000,
             rejoin_when_idle_secs: 60,
             max_in_flight: 64,
@@ -122,6 +129,9 @@ impl KafkaConfig {
     /// Check cross-field rules early, naming the offending field.
     pub fn validate(&self) -> Result<(), KafkaError> {
         let bad = |field: &str, why: String| Err(KafkaError::Config(format!("kafka.{field}: {why}")));
+        if !(1..=300_000).contains(&self.fetch_wait_max_ms) {
+            return bad("fetch_wait_max_ms", format!("must be 1 to 300000, got {}", self.fetch_wait_max_ms));
+        }
         if self.partitions < 1 {
             return bad("partitions", format!("must be at least 1, got {}", self.partitions));
         }

@@ -141,6 +141,7 @@ pub async fn run_stage<S: Stage>(
         .set("auto.commit.interval.ms", "1000")
         .set("auto.offset.reset", "earliest")
         .set("session.timeout.ms", cfg.session_timeout_ms.to_string())
+        .set("fetch.wait.max.ms", cfg.fetch_wait_max_ms.to_string())
         .set("enable.partition.eof", "false")
         // A subscribed topic missing from one metadata answer (a broker just
         // restarted) leaves the consumer with no partitions until the next
