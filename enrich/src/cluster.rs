@@ -327,6 +327,10 @@ impl Clusterer {
         self.slots.get(seq.wrapping_sub(self.base as u32) as usize)
     }
 
+    fn slot_mut(&mut self, seq: u32) -> Option<&mut Slot> {
+        self.slots.get_mut(seq.wrapping_sub(self.base as u32) as usize)
+    }
+
     fn slot_by_id(&self, id: &Id) -> Option<u32> {
         self.by_id.get(&id.hash()).copied().filter(|s| self.slot(*s).is_some_and(|x| &x.id == id))
     }
@@ -388,15 +392,10 @@ impl Clusterer {
         let id = Id::new(article.id);
         let story_id = Id::new(decided.story_id);
         if let Some(s) = self.slot_by_id(&id) {
-            let root = decided.duplicate_of.map(Id::new);
             let story = self.stories.find(&story_id);
-            let base = self.base;
-            let idx = s.wrapping_sub(base as u32) as usize;
-            let slot = &mut self.slots[idx];
-            if slot.root != root || slot.kind != decided.duplicate_kind {
-                slot.root = root;
-                slot.kind = decided.duplicate_kind;
-            }
+            let slot = self.slot_mut(s).expect("indexed slot is live");
+            slot.root = decided.duplicate_of.map(Id::new);
+            slot.kind = decided.duplicate_kind;
             if let Some(st) = story {
                 slot.story = st;
             }
