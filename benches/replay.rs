@@ -29,13 +29,14 @@ use rdkafka::ClientConfig;
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use support::*;
 
-fn proc_stat(pid: u32) -> (u64, f64) {
+/// A KiB field of `/proc/PID/status` (`VmHWM:`, `VmRSS:`), 0 once gone.
+fn status_kib(pid: u32, field: &str) -> u64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    let hwm = status
-        .lines()
-        .find(|l| l.starts_with("VmHWM:"))
-        .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
-        .unwrap_or(0);
+    status.lines().find(|l| l.starts_with(field)).and_then(|l| l.split_whitespace().nth(1)?.parse().ok()).unwrap_or(0)
+}
+
+fn proc_stat(pid: u32) -> (u64, f64) {
+    let hwm = status_kib(pid, "VmHWM:");
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
     let fields: Vec<&str> = stat.rsplit(')').next().unwrap_or("").split_whitespace().collect();
     let ticks: u64 = fields.get(11).and_then(|s| s.parse().ok()).unwrap_or(0)
@@ -69,15 +70,6 @@ fn slope_mib_per_hour(samples: &[(f64, u64)]) -> f64 {
         .iter()
         .fold((0.0, 0.0), |(num, den), (t, kib)| (num + (t - mx) * (*kib as f64 - my), den + (t - mx) * (t - mx)));
     if den == 0.0 { 0.0 } else { num / den * 3600.0 / 1024.0 }
-}
-
-fn rss_kib(pid: u32) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    status
-        .lines()
-        .find(|l| l.starts_with("VmRSS:"))
-        .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
-        .unwrap_or(0)
 }
 
 fn percentile(sorted: &[f64], p: f64) -> f64 {
@@ -124,7 +116,7 @@ async fn main() {
         async move {
             let t0 = Instant::now();
             loop {
-                let kib = rss_kib(nf_pid);
+                let kib = status_kib(nf_pid, "VmRSS:");
                 if kib > 0 {
                     samples.lock().unwrap().push((t0.elapsed().as_secs_f64(), kib));
                 }
