@@ -214,14 +214,21 @@ fn in_event_name(t: &Tokens, fs: &Forms, start: usize) -> bool {
     (start >= 1 && head(start - 1)) || (start >= 2 && head(start - 2) && !is_stop(t.norm(start - 1)))
 }
 
-/// Later mentions of a person by the last word of a full name found
-/// earlier or later in the same text ("كريستيانو رونالدو" … "رونالدو").
+/// Other mentions of a person by the last word of a full name found
+/// earlier or later in the same text ("كريستيانو رونالدو" … "رونالدو"), or
+/// by its first word when that is a family or foreign name of the lexicon.
 fn surname_mentions(t: &Tokens, fs: &Forms, taken: &[bool], persons: &[Mention]) -> Vec<Mention> {
     let mut by_last: HashMap<&str, &str> = HashMap::new();
     for m in persons.iter().filter(|m| m.end - m.start >= 2) {
         let last = t.norm(m.end - 1);
-        if last.chars().count() >= 3 && !is_stop(last) {
+        if last.chars().count() >= 3 && !is_stop(last) && !crate::persons::is_laqab_tail(last) {
             by_last.entry(last).or_insert(m.key.as_str());
+        }
+        // A first name that is no common given name ("لينوس تورفالدز" …
+        // "لينوس") names the person too.
+        let first = t.norm(m.start);
+        if first.chars().count() >= 3 && !is_stop(first) && crate::persons::is_other_name(first) {
+            by_last.entry(first).or_insert(m.key.as_str());
         }
     }
     if by_last.is_empty() {
@@ -316,6 +323,14 @@ mod tests {
         let m = find("صلى في جامع أحمد بن طولون ثم قال المتحدث باسم الحكومة");
         let got: Vec<(&str, Kind)> = m.iter().map(|m| (m.key.as_str(), m.kind)).collect();
         assert_eq!(got, vec![("جامع احمد بن طولون", Kind::Loc)]);
+    }
+
+    #[test]
+    fn a_person_named_in_full_is_found_by_either_name_alone() {
+        let m = find("كتب لينوس تورفالدز النواة ثم قال تورفالدز إن لينوس لم يعد");
+        let got: Vec<(usize, Kind)> = m.iter().map(|m| (m.start, m.kind)).collect();
+        assert_eq!(got, vec![(1, Kind::Per), (6, Kind::Per), (8, Kind::Per)]);
+        assert!(m.iter().all(|m| m.key == "لينوس تورفالدز"), "{m:?}");
     }
 
     #[test]

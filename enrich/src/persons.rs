@@ -278,6 +278,10 @@ fn name_run(t: &Tokens, fs: &Forms, taken: &[bool], i: usize, trailing_unknown: 
     } else {
         (first_name(fs.of(i))?, i + 1)
     };
+    // "صلاح الدين", "نور الدين", "عضد الدولة": a compound given name.
+    if end < n && !taken[end] && LAQAB_TAILS.contains(&t.norm(end)) {
+        end += 1;
+    }
     while end < n && end - i < MAX_NAME && !taken[end] {
         let tok = t.norm(end);
         if CONNECTORS.contains(&tok) && end + 1 < n && !taken[end + 1] {
@@ -285,6 +289,9 @@ fn name_run(t: &Tokens, fs: &Forms, taken: &[bool], i: usize, trailing_unknown: 
             end += 2;
         } else if lexicon(tok).is_some() {
             end += 1;
+            if end < n && !taken[end] && LAQAB_TAILS.contains(&t.norm(end)) {
+                end += 1;
+            }
         } else {
             break;
         }
@@ -299,8 +306,40 @@ fn name_run(t: &Tokens, fs: &Forms, taken: &[bool], i: usize, trailing_unknown: 
     // A regnal or dynastic ordinal: "لويس التاسع", "عبد الله الثاني".
     if end < n && !taken[end] && ORDINALS.contains(&t.norm(end)) {
         end += 1;
+    } else if end < n && !taken[end] && end - i >= 2 && is_nisba(t.norm(end)) {
+        // A nisba closes a name of two tokens or more: "صلاح الدين
+        // الأيوبي", "أبو موسى الأشعري" (one given name and an adjective
+        // is too often a name and a nationality).
+        end += 1;
     }
     Some((end, first))
+}
+
+/// Second words of compound given names (alqab): "صلاح الدين", "سيف
+/// الدولة", "سيف الإسلام".
+const LAQAB_TAILS: &[&str] = &["الدين", "الدوله", "الاسلام"];
+
+/// Whether `t` is the second word of a compound given name (الدين).
+pub(crate) fn is_laqab_tail(t: &str) -> bool {
+    LAQAB_TAILS.contains(&t)
+}
+
+/// Whether `t` is a name token of the lexicon that is not a given name
+/// (a family or foreign name: تورفالدز, لينوس).
+pub(crate) fn is_other_name(t: &str) -> bool {
+    lexicon(t) == Some(NameToken::Other)
+}
+
+/// A nisba adjective ("الأيوبي", "المصري"): ال + at least three letters + ي,
+/// not an ordinal's or a role's word.
+fn is_nisba(t: &str) -> bool {
+    t.starts_with("ال")
+        && t.ends_with('ي')
+        && t.chars().count() >= 6
+        && t.chars().all(|c| ('\u{0621}'..='\u{064A}').contains(&c))
+        && !ROLE_WORDS.contains(&t)
+        && !titles().contains(t)
+        && !is_stop(t)
 }
 
 /// A token outside the lexicon that may still end a name: a word, not a
@@ -386,6 +425,17 @@ mod tests {
         let got = persons("ولعبد الرحمن حسن دور");
         assert_eq!(got.len(), 1);
         assert_eq!(got[0].0.split(' ').next(), Some("عبد"));
+    }
+
+    #[test]
+    fn compound_given_names_and_nisbas_belong_to_the_name() {
+        let got = persons("وحرر صلاح الدين القدس");
+        assert_eq!(got, vec![("صلاح الدين".to_owned(), 1, 3)]);
+        let got = persons("وصل أبو موسى الأشعري إلى المدينة");
+        assert_eq!(got, vec![("ابو موسي الاشعري".to_owned(), 1, 4)]);
+        // One given name and an adjective: no nisba.
+        let got = persons("قال أحمد الإنجليزي");
+        assert_eq!(got, vec![("احمد".to_owned(), 1, 2)]);
     }
 
     #[test]
