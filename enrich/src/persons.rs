@@ -243,6 +243,39 @@ fn lexicon(tok: &str) -> Option<NameToken> {
     .copied()
 }
 
+/// Nouns of a person's relations and fate before a name: "في عهد X",
+/// "مقتل X", "نجل X".
+const RELATIONS: &[&str] = &[
+    "عهد",
+    "وفاه",
+    "مقتل",
+    "اغتيال",
+    "اعتقال",
+    "نجل",
+    "ابنه",
+    "ابنته",
+    "زوجه",
+    "زوجته",
+    "شقيق",
+    "شقيقه",
+    "والد",
+    "والده",
+    "حفيد",
+    "خليفه",
+    "خلفه",
+    "عائله",
+    "اسره",
+    "حكم",
+    "جنازه",
+    "قبر",
+    "ضريح",
+];
+
+fn relations() -> &'static HashSet<&'static str> {
+    static S: OnceLock<HashSet<&'static str>> = OnceLock::new();
+    S.get_or_init(|| RELATIONS.iter().copied().collect())
+}
+
 /// Titles and verbs of saying together: what a name may follow.
 fn triggers() -> &'static HashSet<&'static str> {
     static S: OnceLock<HashSet<&'static str>> = OnceLock::new();
@@ -266,8 +299,9 @@ fn name_run(t: &Tokens, fs: &Forms, taken: &[bool], i: usize, trailing_unknown: 
         return None;
     }
     let n = t.len();
-    // "باسم" is a given name but mostly "in the name of" ("المتحدث باسم").
-    if t.norm(i) == "باسم" {
+    // "باسم" is a given name but mostly "in the name of" ("المتحدث باسم");
+    // "الله", "الدين" only close names (عبد الله, نصر الله, صلاح الدين).
+    if t.norm(i) == "باسم" || is_laqab_tail(t.norm(i)) {
         return None;
     }
     // "عبد الرحمن", "أبو بكر", "ابن سينا" open a name as a given name does.
@@ -319,9 +353,13 @@ fn name_run(t: &Tokens, fs: &Forms, taken: &[bool], i: usize, trailing_unknown: 
 /// الدولة", "سيف الإسلام".
 const LAQAB_TAILS: &[&str] = &["الدين", "الدوله", "الاسلام"];
 
-/// Whether `t` is the second word of a compound given name (الدين).
+/// Tokens that close a name but never open one or stand for it alone.
+const CLOSING_ONLY: &[&str] = &["الدين", "الدوله", "الاسلام", "الله"];
+
+/// Whether `t` only closes names (الدين, الله): it neither opens one nor
+/// names a person alone.
 pub(crate) fn is_laqab_tail(t: &str) -> bool {
-    LAQAB_TAILS.contains(&t)
+    CLOSING_ONLY.contains(&t)
 }
 
 /// Whether `t` is a name token of the lexicon that is not a given name
@@ -362,13 +400,29 @@ pub fn find_persons(t: &Tokens, fs: &Forms, taken: &[bool]) -> Vec<Mention> {
     let mut i = 0;
     while i < n {
         let mut found = None;
-        if !taken[i] && any_form_in(fs.of(i), triggers()) {
-            // Skip role words and places between the title and the name.
+        // A title, a verb of saying, a nationality ("الألماني ماكس
+        // بلانك") or a relation ("في عهد X", "مقتل X") before the name.
+        if !taken[i] && (any_form_in(fs.of(i), triggers()) || is_nisba(t.norm(i)) || any_form_in(fs.of(i), relations()))
+        {
+            // Skip role words, nationalities and places between the title
+            // and the name.
             let mut j = i + 1;
-            while j < n && j - i <= 4 && (taken[j] || ROLE_WORDS.contains(&t.norm(j))) {
+            while j < n && j - i <= 4 && (taken[j] || ROLE_WORDS.contains(&t.norm(j)) || is_nisba(t.norm(j))) {
                 j += 1;
             }
             found = name_run(t, fs, taken, j, true).map(|(end, _)| (j, end));
+            // A foreign given name outside the lexicon before a family name
+            // in it: "اللاعب الإنجليزي واين روني".
+            if found.is_none()
+                && j + 1 < n
+                && !taken[j]
+                && lexicon(t.norm(j)).is_none()
+                && plausible_unknown(t.norm(j), fs.of(j))
+                && fs.of(j + 1).next().and_then(lexicon) == Some(NameToken::Other)
+                && let Some((end, _)) = name_run(t, fs, taken, j + 1, false)
+            {
+                found = Some((j, end));
+            }
         }
         if found.is_none()
             && let Some((end, first)) = name_run(t, fs, taken, i, false)
@@ -436,6 +490,14 @@ mod tests {
         // One given name and an adjective: no nisba.
         let got = persons("قال أحمد الإنجليزي");
         assert_eq!(got, vec![("احمد".to_owned(), 1, 2)]);
+    }
+
+    #[test]
+    fn names_after_nationalities_and_relations() {
+        let got = persons("وصاغ الفيزيائي الألماني ماكس بلانك نظريته");
+        assert_eq!(got, vec![("ماكس بلانك".to_owned(), 3, 5)]);
+        let got = persons("وبعد مقتل يوسف سعيد اندلعت");
+        assert_eq!(got, vec![("يوسف سعيد".to_owned(), 2, 4)]);
     }
 
     #[test]
