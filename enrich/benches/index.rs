@@ -10,10 +10,19 @@
 //! a new URL, 4 % near copies (a dozen words of one paragraph replaced, page furniture
 //! added).
 //! Publication times advance so that N articles span 72 hours, the window
-//! the index keeps. Push = the index's whole work for an article: its
-//! features (normalization, shingles, MinHash, terms), the duplicate and
-//! story lookups and the insert. Memory = growth of the process's resident
-//! set (`/proc/self/status` VmRSS) over the fill, divided by N.
+//! the index keeps. Push = the index's whole work for an article, in two
+//! parts: *prepare* ([`Clusterer::prepare`]: normalization, shingles,
+//! MinHash, terms, from the article alone; the enricher runs it outside the
+//! index's lock) and *lookup* ([`Clusterer::push_prepared`]: the duplicate
+//! and story lookups and the insert, under the lock). Memory = growth of
+//! the process's resident set (`/proc/self/status` VmRSS) over the fill,
+//! divided by N.
+//!
+//! On a shared machine wall time includes time spent waiting for a core.
+//! Each part is therefore also bracketed by readings of the thread's
+//! `/proc/thread-self/schedstat`, whose run-queue wait is updated exactly
+//! each time the thread gets a core back: wall time minus that wait is the
+//! part's own time, reported beside the wall time.
 
 use std::time::Instant;
 
@@ -38,6 +47,24 @@ impl Rng {
     fn zipfish(&mut self, n: usize) -> usize {
         let u = (self.next() >> 11) as f64 / (1u64 << 53) as f64;
         ((u * u * u) * n as f64) as usize
+    }
+}
+
+/// This thread's run-queue wait in ns so far, from
+/// `/proc/thread-self/schedstat` (its second field).
+struct SchedStat(std::fs::File);
+
+impl SchedStat {
+    fn open() -> Option<SchedStat> {
+        std::fs::File::open("/proc/thread-self/schedstat").ok().map(SchedStat)
+    }
+
+    fn wait(&self) -> Option<u64> {
+        use std::os::unix::fs::FileExt;
+        let mut buf = [0u8; 128];
+        let n = self.0.read_at(&mut buf, 0).ok()?;
+        let s = std::str::from_utf8(&buf[..n]).ok()?;
+        s.split_whitespace().nth(1)?.parse().ok()
     }
 }
 
@@ -87,7 +114,9 @@ fn main() {
     let mut recent: Vec<(String, Article)> = Vec::new();
     let before = rss_bytes();
     let mut c = Clusterer::new(cfg);
-    let mut times = Vec::with_capacity(n);
+    let sched = SchedStat::open();
+    // Per push and part: (wall µs, run-queue wait µs).
+    let (mut whole, mut lookup) = (Vec::with_capacity(n), Vec::with_capacity(n));
     let (mut exact, mut exact_found, mut near, mut near_found) = (0usize, 0usize, 0usize, 0usize);
     let began = Instant::now();
     for i in 0..n {
@@ -119,9 +148,16 @@ fn main() {
         let published = start + Duration::milliseconds((i as f64 * step) as i64);
         let art =
             ArticleRef { id: &id, url_key: &url, title: Some(&a.title), text: &a.text, published: Some(published) };
-        let t = Instant::now();
-        let out = c.push_at(&art, Some(published.to_utc()));
-        times.push(t.elapsed().as_secs_f64() * 1e6);
+        let wait = || sched.as_ref().and_then(SchedStat::wait).unwrap_or(0);
+        let w0 = wait();
+        let t0 = Instant::now();
+        let prepared = Clusterer::prepare(&art);
+        let (w1, t1) = (wait(), Instant::now());
+        let out = c.push_prepared(prepared, Some(published.to_utc()));
+        let (w2, t2) = (wait(), Instant::now());
+        let us = |a: Instant, b: Instant| (b - a).as_secs_f64() * 1e6;
+        whole.push((us(t0, t2), (w2 - w0) as f64 / 1e3));
+        lookup.push((us(t1, t2), (w2 - w1) as f64 / 1e3));
         match planted {
             // The copy's source may itself be a duplicate: any duplicate
             // verdict of the right kind counts.
@@ -142,11 +178,37 @@ fn main() {
         }
     }
     let grown = (rss_bytes() - before).max(0.0);
-    let mean = times.iter().sum::<f64>() / n as f64;
-    times.sort_by(f64::total_cmp);
-    let q = |p: usize| times[(n * p / 100).min(n - 1)];
     println!("index: {n} articles, {} indexed, {} live stories", c.indexed_articles(), c.story_count());
     println!("memory: {:.0} bytes/article (RSS growth {:.0} MiB)", grown / n as f64, grown / 1048576.0);
-    println!("push: mean {mean:.0} µs, p50 {:.0} µs, p99 {:.0} µs, max {:.0} µs", q(50), q(99), times[n - 1]);
+    report("push (prepare + lookup)", &whole, sched.is_some());
+    report("lookup (under the index lock)", &lookup, sched.is_some());
+    let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    println!("load average at the end (1, 5, 15 min): {}", load.split(' ').take(3).collect::<Vec<_>>().join(" "));
     println!("exact copies found {exact_found}/{exact}, near copies found {near_found}/{near}");
+}
+
+/// Mean, p50, p99, p99.9 and max of the wall times, and of the wall times
+/// less run-queue wait (the part's own time) when `own` is known.
+fn report(what: &str, times: &[(f64, f64)], own: bool) {
+    let stats = |mut v: Vec<f64>| {
+        let n = v.len();
+        let mean = v.iter().sum::<f64>() / n as f64;
+        v.sort_by(f64::total_cmp);
+        let q = |per_mille: usize| v[(n * per_mille / 1000).min(n - 1)];
+        format!(
+            "mean {mean:.0} µs, p50 {:.0} µs, p99 {:.0} µs, p99.9 {:.0} µs, max {:.0} µs",
+            q(500),
+            q(990),
+            q(999),
+            v[n - 1]
+        )
+    };
+    println!("{what}, wall: {}", stats(times.iter().map(|t| t.0).collect()));
+    if own {
+        let waited = times.iter().filter(|t| t.1 > 0.0).count();
+        println!(
+            "{what}, own time (wall less run-queue wait; {waited} waited for a core): {}",
+            stats(times.iter().map(|t| (t.0 - t.1).max(0.0)).collect())
+        );
+    }
 }

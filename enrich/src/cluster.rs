@@ -286,6 +286,25 @@ impl Features {
     }
 }
 
+/// An article's features and story terms, computed from the article alone
+/// ([`Clusterer::prepare`]): the bulk of an article's index work
+/// (normalization, shingles, MinHash, terms, lead dates), done outside the
+/// index's lock so that the lock is held only for the lookups and the
+/// insert ([`Clusterer::push_prepared`]).
+pub struct Prepared {
+    id: Id,
+    f: Features,
+    terms: StoryTerms,
+}
+
+/// Term counts (title and lead weighted twice), the event date and the
+/// title key of an article.
+struct StoryTerms {
+    tf: Vec<(u32, f32)>,
+    dates: Vec<MentionedDate>,
+    title: u64,
+}
+
 /// The index: duplicates and stories of the recent articles. Not
 /// thread-safe by itself: one per process behind a lock.
 #[derive(Default)]
@@ -344,11 +363,28 @@ impl Clusterer {
 
     /// [`Clusterer::push`] arriving at `now` (the window clock).
     pub fn push_at(&mut self, article: &ArticleRef<'_>, now: Option<DateTime<Utc>>) -> Assignment {
-        let id = Id::new(article.id);
+        if let Some(s) = self.slot_by_id(&Id::new(article.id)) {
+            return self.assignment(s);
+        }
+        self.push_prepared(Self::prepare(article), now)
+    }
+
+    /// What [`Clusterer::push_prepared`] and [`Clusterer::apply_prepared`]
+    /// need of `article`, computed without the index.
+    pub fn prepare(article: &ArticleRef<'_>) -> Prepared {
+        let mut f = Features::of(article);
+        let terms = story_terms(article.title, &f);
+        // Only the terms are read from the body later.
+        f.body = Vec::new();
+        Prepared { id: Id::new(article.id), f, terms }
+    }
+
+    /// [`Clusterer::push_at`] of a prepared article: the same decision.
+    pub fn push_prepared(&mut self, p: Prepared, now: Option<DateTime<Utc>>) -> Assignment {
+        let Prepared { id, f, terms } = p;
         if let Some(s) = self.slot_by_id(&id) {
             return self.assignment(s);
         }
-        let f = Features::of(article);
         let dup = self.find_duplicate(&f);
         let seq = self.base + self.slots.len() as u64;
         let (story, story_similarity, root, root_published) = match dup {
@@ -361,7 +397,7 @@ impl Clusterer {
                 (story, None, Some((root, sim, kind)), rp)
             }
             None => {
-                let (story, sim) = self.place(&id, article.title, &f, seq);
+                let (story, sim) = self.place(&id, &terms, &f, seq);
                 (story, sim, None, f.published.unwrap_or(i64::MAX))
             }
         };
@@ -389,7 +425,12 @@ impl Clusterer {
     /// indexed already; a different decision for an indexed id replaces
     /// the old one (the later record wins, as in a compacted topic).
     pub fn apply(&mut self, article: &ArticleRef<'_>, decided: &Decided<'_>, now: Option<DateTime<Utc>>) -> bool {
-        let id = Id::new(article.id);
+        self.apply_prepared(Self::prepare(article), decided, now)
+    }
+
+    /// [`Clusterer::apply`] of a prepared article.
+    pub fn apply_prepared(&mut self, p: Prepared, decided: &Decided<'_>, now: Option<DateTime<Utc>>) -> bool {
+        let Prepared { id, f, terms } = p;
         let story_id = Id::new(decided.story_id);
         if let Some(s) = self.slot_by_id(&id) {
             let story = self.stories.find(&story_id);
@@ -401,7 +442,6 @@ impl Clusterer {
             }
             return false;
         }
-        let f = Features::of(article);
         let seq = self.base + self.slots.len() as u64;
         let root = decided.duplicate_of.map(Id::new);
         let root_published = match &root {
@@ -411,7 +451,7 @@ impl Clusterer {
         let story = match self.stories.find(&story_id) {
             Some(st) => {
                 if root.is_none() {
-                    self.join_with_vector(st, article.title, &f, seq);
+                    self.join_with_vector(st, &terms, &f, seq);
                 } else if let Some(x) = self.stories.get_mut(st) {
                     x.last_seq = seq;
                 }
@@ -419,7 +459,7 @@ impl Clusterer {
             }
             None => {
                 let st = self.stories.create(story_id, seq);
-                self.join_with_vector(st, article.title, &f, seq);
+                self.join_with_vector(st, &terms, &f, seq);
                 st
             }
         };
@@ -488,12 +528,12 @@ impl Clusterer {
 
     /// Story placement of an original: join the best story or start one
     /// with the article's own id.
-    fn place(&mut self, id: &Id, title: Option<&str>, f: &Features, seq: u64) -> (u32, Option<f64>) {
-        let (tf, dates, title_key) = story_terms(title, f);
-        let v = self.stories.vectorize(&tf);
+    fn place(&mut self, id: &Id, terms: &StoryTerms, f: &Features, seq: u64) -> (u32, Option<f64>) {
+        let v = self.stories.vectorize(&terms.tf);
         let mut by_term = v.clone();
         by_term.sort_unstable_by_key(|(t, _)| *t);
-        let q = Query { by_term: &by_term, by_weight: &v, dates: &dates, title: title_key, published: f.published };
+        let q =
+            Query { by_term: &by_term, by_weight: &v, dates: &terms.dates, title: terms.title, published: f.published };
         match self.stories.best(&self.cfg, &q) {
             Some((s, sim)) => {
                 self.stories.join(s, &q, seq);
@@ -507,12 +547,12 @@ impl Clusterer {
         }
     }
 
-    fn join_with_vector(&mut self, s: u32, title: Option<&str>, f: &Features, seq: u64) {
-        let (tf, dates, title_key) = story_terms(title, f);
-        let v = self.stories.vectorize(&tf);
+    fn join_with_vector(&mut self, s: u32, terms: &StoryTerms, f: &Features, seq: u64) {
+        let v = self.stories.vectorize(&terms.tf);
         let mut by_term = v.clone();
         by_term.sort_unstable_by_key(|(t, _)| *t);
-        let q = Query { by_term: &by_term, by_weight: &v, dates: &dates, title: title_key, published: f.published };
+        let q =
+            Query { by_term: &by_term, by_weight: &v, dates: &terms.dates, title: terms.title, published: f.published };
         self.stories.join(s, &q, seq);
     }
 
@@ -585,9 +625,8 @@ impl Clusterer {
     }
 }
 
-/// Term counts (title and lead weighted twice), the event date and the
-/// title key of an article.
-fn story_terms(title: Option<&str>, f: &Features) -> (Vec<(u32, f32)>, Vec<MentionedDate>, u64) {
+/// The story terms of an article (see [`StoryTerms`]).
+fn story_terms(title: Option<&str>, f: &Features) -> StoryTerms {
     let title = title.unwrap_or("");
     let norm_title = normalize(title);
     let mut tf: FxHashMap<u32, f32> = FxHashMap::default();
@@ -616,7 +655,7 @@ fn story_terms(title: Option<&str>, f: &Features) -> (Vec<(u32, f32)>, Vec<Menti
     let title_key = if norm_title.split(' ').count() >= 4 { nonzero(hash64(&norm_title)) } else { 0 };
     let mut tf: Vec<(u32, f32)> = tf.into_iter().collect();
     tf.sort_unstable_by_key(|(t, _)| *t);
-    (tf, dates, title_key)
+    StoryTerms { tf, dates, title: title_key }
 }
 
 /// Whether `d` (year taken from `published` when absent) falls between a

@@ -183,7 +183,8 @@ pub fn apply_one(clusterer: &Mutex<Clusterer>, env: &Envelope<EnrichedArticle>) 
         story_id,
     };
     let now = a.fetched_at.map(|f| f.min(Utc::now()));
-    clusterer.lock().unwrap_or_else(|p| p.into_inner()).apply(&article, &decided, now)
+    let prepared = Clusterer::prepare(&article);
+    clusterer.lock().unwrap_or_else(|p| p.into_inner()).apply_prepared(prepared, &decided, now)
 }
 
 #[cfg(test)]

@@ -62,16 +62,16 @@ fn place(clusterer: &Mutex<Clusterer>, id: &str, article: &ArticleMsg, enrichmen
     let url_key = if article.canonical_url.is_empty() { &article.url } else { &article.canonical_url };
     // A fetcher's clock far ahead must not push everything out of the window.
     let now = article.fetched_at.map_or_else(Utc::now, |f| f.min(Utc::now()));
-    let assignment = clusterer.lock().unwrap_or_else(|p| p.into_inner()).push_at(
-        &ArticleRef {
-            id,
-            url_key,
-            title: article.title.as_deref(),
-            text: &article.text,
-            published: article.published_at,
-        },
-        Some(now),
-    );
+    // The article's features are computed before taking the lock, which
+    // is held only for the lookups and the insert.
+    let prepared = Clusterer::prepare(&ArticleRef {
+        id,
+        url_key,
+        title: article.title.as_deref(),
+        text: &article.text,
+        published: article.published_at,
+    });
+    let assignment = clusterer.lock().unwrap_or_else(|p| p.into_inner()).push_prepared(prepared, Some(now));
     enrichment.story_id = Some(assignment.story_id);
     enrichment.duplicate_of = assignment.duplicate_of;
     enrichment.duplicate_kind = assignment.duplicate_kind.map(|k| k.as_str().to_owned());

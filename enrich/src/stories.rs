@@ -66,6 +66,8 @@ pub(crate) struct Stories {
     next: u32,
     /// Stories removed since the last sweep of the postings.
     removed: usize,
+    /// Scratch table of [`Stories::best`].
+    shared: FxHashMap<u32, u32>,
 }
 
 /// What an article brings to story matching.
@@ -110,14 +112,16 @@ impl Stories {
             });
         }
         self.docs += 1;
-        for (t, _) in tf {
-            *self.df.entry(*t).or_default() += 1;
-        }
         let n = self.docs as f32;
+        // One table access per term: the terms of `tf` are distinct, so a
+        // term's count read right after its own increment is the count
+        // after the whole article.
         let mut v: Vec<(u32, f32)> = tf
             .iter()
             .map(|&(t, c)| {
-                let df = self.df.get(&t).copied().unwrap_or(1).max(1) as f32;
+                let e = self.df.entry(t).or_default();
+                *e += 1;
+                let df = (*e).max(1) as f32;
                 (t, (1.0 + c.ln()) * ((n + 1.0) / df).ln())
             })
             .collect();
@@ -126,8 +130,11 @@ impl Stories {
     }
 
     /// The best live story for `q` that it may join, with its cosine.
-    pub fn best(&self, cfg: &ClusterConfig, q: &Query<'_>) -> Option<(u32, f64)> {
-        let mut shared: FxHashMap<u32, u32> = FxHashMap::default();
+    pub fn best(&mut self, cfg: &ClusterConfig, q: &Query<'_>) -> Option<(u32, f64)> {
+        // Shared-term counts per story, in a table kept between lookups
+        // (no allocation and regrowth per article).
+        let mut shared = std::mem::take(&mut self.shared);
+        shared.clear();
         // A term shared by very many stories finds nothing specific; the
         // rarest terms are read first, within a budget of postings, which
         // bounds the lookup's cost however large the index grows.
@@ -149,8 +156,16 @@ impl Stories {
                 *shared.entry(*s).or_default() += 1;
             }
         }
-        let mut by_count: Vec<(u32, u32)> = shared.into_iter().filter(|(s, _)| self.map.contains_key(s)).collect();
-        by_count.sort_unstable_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        let mut by_count: Vec<(u32, u32)> = shared.drain().filter(|(s, _)| self.map.contains_key(s)).collect();
+        self.shared = shared;
+        // The MAX_CANDIDATES most shared (ties: smaller sequence number),
+        // without sorting them all.
+        let order = |a: &(u32, u32), b: &(u32, u32)| b.1.cmp(&a.1).then(a.0.cmp(&b.0));
+        if by_count.len() > MAX_CANDIDATES {
+            by_count.select_nth_unstable_by(MAX_CANDIDATES, order);
+            by_count.truncate(MAX_CANDIDATES);
+        }
+        by_count.sort_unstable_by(order);
         let title_story = (q.title != 0).then(|| self.by_title.get(&q.title).copied()).flatten();
         let mut candidates: Vec<u32> = by_count.into_iter().take(MAX_CANDIDATES).map(|(s, _)| s).collect();
         candidates.extend(title_story);
