@@ -268,6 +268,10 @@ pub fn find_orgs(t: &Tokens, fs: &Forms, places: &[Mention]) -> Vec<Mention> {
             if let Some(p) = place_at(j) {
                 j = p.end;
                 anchored = true;
+                // "نادي مانشستر يونايتد": a club tail after the place.
+                if kind == Head::Org && j < n && !taken(j) && CLUB_TAILS.contains(&t.norm(j)) {
+                    j += 1;
+                }
                 break;
             } else if taken(j) {
                 break;
@@ -324,6 +328,7 @@ mod tests {
     fn clubs_facilities_and_features() {
         assert_eq!(orgs("فاز ريال مدريد أمس"), vec![("ريال مدريد".to_owned(), 1, 3)]);
         assert_eq!(orgs("لاعب نيويورك سيتي"), vec![("نيويورك سيتي".to_owned(), 1, 3)]);
+        assert_eq!(orgs("لاعب نادي لندن سيتي"), vec![("نادي لندن سيتي".to_owned(), 1, 4)]);
         let locs = |text: &str| -> Vec<String> {
             find(text).into_iter().filter(|m| m.kind == Kind::Loc).map(|m| m.key).collect()
         };
