@@ -156,18 +156,15 @@ impl Stories {
                 *shared.entry(*s).or_default() += 1;
             }
         }
-        let mut by_count: Vec<(u32, u32)> = shared.drain().filter(|(s, _)| self.map.contains_key(s)).collect();
+        let mut by_count: Vec<(u32, u32)> = shared.drain().collect();
         self.shared = shared;
-        // The MAX_CANDIDATES most shared (ties: smaller sequence number),
-        // without sorting them all.
-        let order = |a: &(u32, u32), b: &(u32, u32)| b.1.cmp(&a.1).then(a.0.cmp(&b.0));
-        if by_count.len() > MAX_CANDIDATES {
-            by_count.select_nth_unstable_by(MAX_CANDIDATES, order);
-            by_count.truncate(MAX_CANDIDATES);
-        }
-        by_count.sort_unstable_by(order);
+        // The MAX_CANDIDATES most shared live stories (ties: smaller
+        // sequence number): sorted in cache, so that the story table is
+        // read only for those and the removed ones among them.
+        by_count.sort_unstable_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
         let title_story = (q.title != 0).then(|| self.by_title.get(&q.title).copied()).flatten();
-        let mut candidates: Vec<u32> = by_count.into_iter().take(MAX_CANDIDATES).map(|(s, _)| s).collect();
+        let mut candidates: Vec<u32> =
+            by_count.into_iter().map(|(s, _)| s).filter(|s| self.map.contains_key(s)).take(MAX_CANDIDATES).collect();
         candidates.extend(title_story);
         for d in q.dates {
             let list = self.by_date.get(&date_key(d)).map_or(&[][..], Vec::as_slice);
