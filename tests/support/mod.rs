@@ -107,11 +107,19 @@ pub struct Proc {
     pub name: String,
 }
 
+/// The `newsflow` binary: `$NEWSFLOW_BIN`, else the one cargo built for
+/// this test. A long run (scripts/chaos) sets it to a copy, so a rebuild in
+/// a shared target directory cannot swap the binary under the services it
+/// restarts.
+pub fn newsflow_bin() -> PathBuf {
+    std::env::var_os("NEWSFLOW_BIN").map_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_newsflow")), PathBuf::from)
+}
+
 pub fn newsflow(name: &str, dir: &Path, args: &[&str], env: &[(&str, String)]) -> Proc {
     let log = dir.join(format!("{name}.log"));
     let out = std::fs::OpenOptions::new().create(true).append(true).open(&log).unwrap();
     let err = out.try_clone().unwrap();
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_newsflow"));
+    let mut cmd = Command::new(newsflow_bin());
     cmd.args(args).current_dir(dir).stdin(Stdio::null()).stdout(out).stderr(err);
     cmd.env("RUST_LOG", "info").env("NO_COLOR", "1");
     // The test servers live on loopback, which the SSRF guard refuses by default.
