@@ -1,6 +1,8 @@
 use chrono::{DateTime, Duration};
 
 use super::*;
+use crate::dates::MentionedDate;
+use crate::prepare::is_report_day;
 
 const MEETING: &str = "عقدت الدول الأعضاء في التحالف الدولي لهزيمة داعش اجتماعا افتراضيا يوم الخميس 4 حزيران/يونيو \
                        لتأكيد عزمهم المشترك على مواصلة القتال ضد التنظيم في العراق وسوريا\n\

@@ -25,6 +25,8 @@
 //! - [`text`]: an article's tokens, split and normalized once, shared by
 //!   the parts that read words.
 //! - [`terms`]: index terms (stop words, clitics) for story matching.
+//! - `prepare` (private): what the clusterer computes from an article
+//!   alone, outside the index lock (ids, duplicate keys, story terms).
 //! - [`stories`]: the story half of the clusterer's index (compact
 //!   centroids).
 //! - [`stage`]: the enricher stage: `articles` → `enriched`.
@@ -43,6 +45,7 @@ pub mod language;
 pub mod normalize;
 pub mod orgs;
 pub mod persons;
+mod prepare;
 pub mod quotes;
 pub mod search;
 pub mod shingles;
