@@ -285,6 +285,12 @@ pub fn find_orgs(t: &Tokens, fs: &Forms, places: &[Mention]) -> Vec<Mention> {
                 break;
             }
         }
+        // A bare head and its field make a name by themselves: "وزارة
+        // الدفاع", "اتحاد كرة القدم" (not "الوزارة" alone).
+        if !anchored && kind == Head::Org && !head.starts_with("ال") && j > i + 1 && t.norm(j - 1).starts_with("ال")
+        {
+            anchored = true;
+        }
         // Trailing middle words belong to the name only before an anchor.
         while j > i + 1 && MIDDLE.contains(&t.norm(j - 1)) && !anchored {
             j -= 1;
@@ -343,6 +349,13 @@ mod tests {
     fn head_alone_is_no_organization() {
         assert!(orgs("اجتمع المجلس أمس").is_empty());
         assert!(orgs("وزارة").is_empty());
+        assert!(orgs("قالت الوزارة الدفاع").is_empty());
+    }
+
+    #[test]
+    fn bare_head_and_field_make_a_name() {
+        assert_eq!(orgs("أعلنت وزارة الدفاع أمس"), vec![("وزاره الدفاع".to_owned(), 1, 3)]);
+        assert_eq!(orgs("رئيس اتحاد كرة القدم"), vec![("اتحاد كره القدم".to_owned(), 1, 4)]);
         // The place stays a place when no head precedes it.
         assert!(find("في البرتغال").iter().any(|m| m.kind == Kind::Loc));
     }
