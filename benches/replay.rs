@@ -12,8 +12,16 @@
 //! extractable body are dead-lettered, not stored).
 //!
 //! As a soak: a fixed rate for long enough (`-- 180000 50 memory` is an hour
-//! at 50 pages/s) also reports newsflow's resident memory after the first
-//! minute and its least-squares slope in MiB/hour (sampled every 10 s).
+//! at 50 pages/s) also reports each process's resident memory after the
+//! first minute and its least-squares slope in MiB/hour (sampled every
+//! 10 s), anonymous and file-backed pages apart (`RssAnon` and `RssFile` of
+//! `/proc/PID/status`): the SQLite store's mapped file (`mmap_size` 256 MiB
+//! per connection) and the binary count as file pages; heap (SQLite's page
+//! caches, 64 MiB per connection, the enricher's index) as anonymous ones.
+//! `split` runs `newsflow scrape`, `enrich` and `sink` as three processes
+//! instead of `newsflow run`, so each service's memory is measured alone.
+//! Every minute a line of samples goes to stderr (stored rows, the SQLite
+//! files' sizes, each process's anonymous and file pages).
 
 #[path = "../tests/support/mod.rs"]
 mod support;
@@ -33,6 +41,39 @@ use support::*;
 fn status_kib(pid: u32, field: &str) -> u64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
     status.lines().find(|l| l.starts_with(field)).and_then(|l| l.split_whitespace().nth(1)?.parse().ok()).unwrap_or(0)
+}
+
+/// Resident memory of a process in KiB: anonymous pages, file pages.
+fn rss_split(pid: u32) -> Option<(u64, u64)> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let field = |name: &str| -> Option<u64> {
+        status.lines().find(|l| l.starts_with(name))?.split_whitespace().nth(1)?.parse().ok()
+    };
+    Some((field("RssAnon:")?, field("RssFile:")? + field("RssShmem:").unwrap_or(0)))
+}
+
+/// Size in KiB of the SQLite store's files (main, WAL, search index, its WAL).
+fn store_kib(db: &Path) -> u64 {
+    let name = db.file_name().unwrap().to_string_lossy().into_owned();
+    ["", "-wal", "-fts", "-fts-wal"]
+        .iter()
+        .filter_map(|suffix| std::fs::metadata(db.with_file_name(format!("{name}{suffix}"))).ok())
+        .map(|m| m.len() / 1024)
+        .sum()
+}
+
+fn stored_count(db: &Path) -> u64 {
+    let Ok(conn) = rusqlite::Connection::open(db) else { return 0 };
+    conn.query_row("SELECT COUNT(*) FROM articles", [], |r| r.get::<_, i64>(0)).map(|n| n as u64).unwrap_or(0)
+}
+
+/// One memory sample of every process: seconds since the first produce,
+/// rows stored, store size (KiB), then (anonymous, file) KiB per process.
+struct Sample {
+    t: f64,
+    rows: u64,
+    store: u64,
+    rss: Vec<(u64, u64)>,
 }
 
 fn proc_stat(pid: u32) -> (u64, f64) {
@@ -86,6 +127,7 @@ async fn main() {
     assert!(!pages.is_empty(), "no pages under {}", root.display());
 
     let in_memory = std::env::args().any(|a| a == "memory");
+    let split = std::env::args().any(|a| a == "split");
     let mut broker = Broker::start(!in_memory).await;
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("data/newsflow.db");
@@ -94,9 +136,22 @@ async fn main() {
         newsflow_kafka::KafkaConfig { brokers: broker.address(), topic_prefix: prefix.clone(), ..Default::default() };
     newsflow_kafka::admin::ensure_topics(&kcfg).await.unwrap();
     let addr = broker.address();
-    let env = [("NEWSFLOW_KAFKA__GROUP_PREFIX", prefix.clone()), ("RUST_LOG", "warn".into())];
-    let args = ["run", "--brokers", &addr, "--data-dir", "data", "--topic-prefix", &prefix, "--metrics-listen", ""];
-    let mut run = newsflow("replay-run", dir.path(), &args, &env);
+    let env = vec![("NEWSFLOW_KAFKA__GROUP_PREFIX", prefix.clone()), ("RUST_LOG", "warn".into())];
+    let common = ["--brokers", &addr, "--data-dir", "data", "--topic-prefix", &prefix, "--metrics-listen", ""];
+    let mut procs: Vec<Proc> = if split {
+        let svc = Services {
+            dir: dir.path(),
+            common: common.map(str::to_owned).to_vec(),
+            env: env.clone(),
+            feed: String::new(),
+        };
+        ["scrape", "enrich", "sink"].iter().map(|name| svc.spawn(name)).collect()
+    } else {
+        let args: Vec<&str> = std::iter::once("run").chain(common).collect();
+        vec![newsflow("newsflow", dir.path(), &args, &env)]
+    };
+    let pids: Vec<u32> = procs.iter().map(|p| p.child.id()).collect();
+    let names: Vec<String> = procs.iter().map(|p| p.name.clone()).collect();
     tokio::time::sleep(Duration::from_secs(3)).await; // consumers join
 
     let producer: FutureProducer = ClientConfig::new()
@@ -107,25 +162,38 @@ async fn main() {
         .create()
         .unwrap();
     let topic = kcfg.topics().name(TopicKind::RawPages);
-    // newsflow's resident memory every 10 s, for its slope (a soak: a long
-    // run at a fixed rate, e.g. `-- 180000 50` for an hour at 50/s).
-    let nf_pid = run.child.id();
-    let rss_samples = std::sync::Arc::new(std::sync::Mutex::new(Vec::<(f64, u64)>::new()));
+    let started = Instant::now();
+    // Every process's resident memory every 10 s, for the slopes (a soak: a
+    // long run at a fixed rate, e.g. `-- 180000 50` for an hour at 50/s).
+    let samples = std::sync::Arc::new(std::sync::Mutex::new(Vec::<Sample>::new()));
     let sampler = tokio::spawn({
-        let samples = rss_samples.clone();
+        let (samples, db, names) = (samples.clone(), db.clone(), names.clone());
         async move {
-            let t0 = Instant::now();
-            loop {
-                let kib = status_kib(nf_pid, "VmRSS:");
-                if kib > 0 {
-                    samples.lock().unwrap().push((t0.elapsed().as_secs_f64(), kib));
+            let mut tick = tokio::time::interval(Duration::from_secs(10));
+            for i in 0u64.. {
+                tick.tick().await;
+                let Some(rss) = pids.iter().map(|&p| rss_split(p)).collect::<Option<Vec<_>>>() else { break };
+                let sample =
+                    Sample { t: started.elapsed().as_secs_f64(), rows: stored_count(&db), store: store_kib(&db), rss };
+                if i % 6 == 0 {
+                    let procs: Vec<String> = names
+                        .iter()
+                        .zip(&sample.rss)
+                        .map(|(n, (anon, file))| format!("{n} anon {} file {}", anon / 1024, file / 1024))
+                        .collect();
+                    eprintln!(
+                        "{:>5.0} s  {} rows  store {} MiB  {} (MiB)",
+                        sample.t,
+                        sample.rows,
+                        sample.store / 1024,
+                        procs.join(", ")
+                    );
                 }
-                tokio::time::sleep(Duration::from_secs(10)).await;
+                samples.lock().unwrap().push(sample);
             }
         }
     });
     let mut produced_at: HashMap<String, DateTime<Utc>> = HashMap::with_capacity(n);
-    let started = Instant::now();
     let mut acks = Vec::with_capacity(n);
     for i in 0..n {
         if let Some(rate) = rate {
@@ -155,12 +223,15 @@ async fn main() {
 
     // Wait until the rows stop growing (pages without a body are dead-lettered).
     let mut last = (0, Instant::now());
-    let (mut peak_nf, mut peak_broker) = (0, 0);
+    let mut peaks = vec![0u64; procs.len()];
+    let mut peak_broker = 0;
     let broker_pid =
         || std::fs::read_to_string(broker.dir.path().join("tansu.pid")).ok().and_then(|s| s.trim().parse::<u32>().ok());
     loop {
-        let count = sqlite_rows(&db).len();
-        peak_nf = peak_nf.max(proc_stat(run.child.id()).0);
+        let count = stored_count(&db) as usize;
+        for (peak, p) in peaks.iter_mut().zip(&procs) {
+            *peak = (*peak).max(proc_stat(p.child.id()).0);
+        }
         peak_broker = peak_broker.max(broker_pid().map(|p| proc_stat(p).0).unwrap_or(0));
         if count != last.0 {
             last = (count, Instant::now());
@@ -170,7 +241,7 @@ async fn main() {
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
-    let (_, cpu_nf) = proc_stat(run.child.id());
+    let cpu: Vec<f64> = procs.iter().map(|p| proc_stat(p.child.id()).1).collect();
     sampler.abort();
     let cpu_broker = broker_pid().map(|p| proc_stat(p).1).unwrap_or(0.0);
     let conn = rusqlite::Connection::open(&db).unwrap();
@@ -189,13 +260,16 @@ async fn main() {
     let first = produced_at.values().min().copied().unwrap();
     let last_stored = stored.iter().map(|(_, at)| *at).max().unwrap();
     let span = (last_stored - first).num_milliseconds() as f64 / 1000.0;
-    run.terminate();
+    for p in &mut procs {
+        p.terminate();
+    }
     broker.broker.take().unwrap().stop().await;
 
     println!(
-        "pages produced:        {n} in {produce_secs:.2} s{} · broker storage {}",
+        "pages produced:        {n} in {produce_secs:.2} s{} · broker storage {}{}",
         rate.map(|r| format!(" (target rate {r}/s)")).unwrap_or_default(),
-        if in_memory { "memory" } else { "SQLite" }
+        if in_memory { "memory" } else { "SQLite" },
+        if split { " · scrape, enrich, sink as three processes" } else { "" }
     );
     println!(
         "articles stored:       {} ({} without an extractable body went to dead-letters)",
@@ -213,24 +287,40 @@ async fn main() {
         percentile(&latencies, 0.99),
         latencies.last().unwrap()
     );
-    println!("peak RSS (VmHWM):      newsflow {} MiB, tansu {} MiB", peak_nf / 1024, peak_broker / 1024);
-    // The first minute is warm-up (caches, buffers filling): the slope is
-    // taken over the rest.
-    let samples: Vec<(f64, u64)> = rss_samples.lock().unwrap().iter().copied().filter(|(t, _)| *t >= 60.0).collect();
-    if let (Some(first), Some(last)) = (samples.first(), samples.last()) {
+    let peaks: Vec<String> = names.iter().zip(&peaks).map(|(n, kib)| format!("{n} {} MiB", kib / 1024)).collect();
+    println!("peak RSS (VmHWM):      {}, tansu {} MiB", peaks.join(", "), peak_broker / 1024);
+    // The first minute is warm-up (caches, buffers filling): the slopes are
+    // taken over the rest, and over its second half (a bounded structure
+    // filling up shows as a slope that falls there).
+    let samples = samples.lock().unwrap();
+    let warm: Vec<&Sample> = samples.iter().filter(|s| s.t >= 60.0).collect();
+    if let (Some(first), Some(last)) = (warm.first(), warm.last()) {
+        let half = &warm[warm.len() / 2..];
         println!(
-            "newsflow RSS after warm-up: {} MiB at {:.0} s → {} MiB at {:.0} s; slope {:+.1} MiB/hour ({} samples)",
-            first.1 / 1024,
-            first.0,
-            last.1 / 1024,
-            last.0,
-            slope_mib_per_hour(&samples),
-            samples.len()
+            "after warm-up ({:.0} s → {:.0} s, {} samples): rows {} → {}, SQLite files {} → {} MiB",
+            first.t,
+            last.t,
+            warm.len(),
+            first.rows,
+            last.rows,
+            first.store / 1024,
+            last.store / 1024
         );
+        for (i, name) in names.iter().enumerate() {
+            for (kind, pick) in [("anon", 0), ("file", 1)] {
+                let kib = |s: &Sample| if pick == 0 { s.rss[i].0 } else { s.rss[i].1 };
+                let series = |ss: &[&Sample]| ss.iter().map(|s| (s.t, kib(s))).collect::<Vec<_>>();
+                println!(
+                    "  {name:<7} {kind}: {:>4} → {:>4} MiB; slope {:+.0} MiB/hour, {:+.0} over the second half",
+                    kib(first) / 1024,
+                    kib(last) / 1024,
+                    slope_mib_per_hour(&series(&warm)),
+                    slope_mib_per_hour(&series(half))
+                );
+            }
+        }
     }
-    println!(
-        "CPU per article:       newsflow {:.2} ms, tansu {:.2} ms",
-        cpu_nf * 1000.0 / n as f64,
-        cpu_broker * 1000.0 / n as f64
-    );
+    let cpu: Vec<String> =
+        names.iter().zip(&cpu).map(|(name, s)| format!("{name} {:.2} ms", s * 1000.0 / n as f64)).collect();
+    println!("CPU per article:       {}, tansu {:.2} ms", cpu.join(", "), cpu_broker * 1000.0 / n as f64);
 }
