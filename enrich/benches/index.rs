@@ -1,7 +1,10 @@
 //! The dedup and story index at scale: fill it with N synthetic articles
 //! (default 1,000,000) and report memory per article and push latency.
 //!
-//! `cargo bench -p newsflow-enrich --bench index [-- N]`
+//! `cargo bench -p newsflow-enrich --bench index [-- N [EXTRA]]`
+//!
+//! With EXTRA, EXTRA more articles follow the first N (the index still
+//! holds at most N): the steady state, where each push also evicts.
 //!
 //! Articles are Arabic-script texts of about 3.5 KB (a title and five
 //! paragraphs of about 60 words) drawn from a 60,000-word vocabulary with a
@@ -102,7 +105,9 @@ fn article(rng: &mut Rng, vocab: &[String], topic: &[String]) -> Article {
 }
 
 fn main() {
-    let n: usize = std::env::args().skip(1).find_map(|a| a.parse().ok()).unwrap_or(1_000_000);
+    let mut nums = std::env::args().skip(1).filter_map(|a| a.parse::<usize>().ok());
+    let n = nums.next().unwrap_or(1_000_000);
+    let total = n + nums.next().unwrap_or(0);
     let mut rng = Rng(0x2545_f491_4f6c_dd1d);
     let vocab: Vec<String> = (0..60_000).map(|_| word(&mut rng)).collect();
     let topics: Vec<Vec<String>> = (0..(n / 8).max(1)).map(|_| (0..40).map(|_| word(&mut rng)).collect()).collect();
@@ -115,12 +120,12 @@ fn main() {
     let sched = SchedStat::open();
     // Per push and part: (wall µs, run-queue wait µs), filled (so resident)
     // before the memory baseline: the memory figure counts the index alone.
-    let (mut whole, mut lookup) = (vec![(-1.0, -1.0); n], vec![(-1.0, -1.0); n]);
+    let (mut whole, mut lookup) = (vec![(-1.0, -1.0); total], vec![(-1.0, -1.0); total]);
     let before = rss_bytes();
     let mut c = Clusterer::new(cfg);
     let (mut exact, mut exact_found, mut near, mut near_found) = (0usize, 0usize, 0usize, 0usize);
     let began = Instant::now();
-    for i in 0..n {
+    for i in 0..total {
         let roll = rng.below(100);
         let (a, planted) = if roll < 8 && !recent.is_empty() {
             let (id, src) = &recent[rng.below(recent.len())];
@@ -179,8 +184,12 @@ fn main() {
         }
     }
     let grown = (rss_bytes() - before).max(0.0);
-    println!("index: {n} articles, {} indexed, {} live stories", c.indexed_articles(), c.story_count());
-    println!("memory: {:.0} bytes/article (RSS growth {:.0} MiB)", grown / n as f64, grown / 1048576.0);
+    println!("index: {total} articles pushed, {} indexed, {} live stories", c.indexed_articles(), c.story_count());
+    println!(
+        "memory: {:.0} bytes/article (RSS growth {:.0} MiB)",
+        grown / c.indexed_articles().max(1) as f64,
+        grown / 1048576.0
+    );
     report("push (prepare + lookup)", &whole, sched.is_some());
     report("lookup (under the index lock)", &lookup, sched.is_some());
     let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
