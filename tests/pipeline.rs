@@ -91,7 +91,15 @@ async fn seed_newsroom_is_stored_once_and_new_items_follow() {
     })
     .await;
     tokio::time::sleep(Duration::from_secs(POLL_SECS + 5)).await;
-    assert_eq!(metric(&metrics, "newsflow_stage_items_in_total").await, 0.0, "restart re-consumed\n{}", again.tail());
+    let text = reqwest::get(format!("http://{metrics}/metrics")).await.unwrap().text().await.unwrap();
+    // Per stage and topic, so a failure says which consumer re-read what.
+    let items_in: Vec<&str> = text.lines().filter(|l| l.starts_with("newsflow_stage_items_in_total")).collect();
+    assert_eq!(
+        metric(&metrics, "newsflow_stage_items_in_total").await,
+        0.0,
+        "restart re-consumed: {items_in:?}\n{}",
+        again.tail()
+    );
     assert_eq!(metric(&metrics, "newsflow_fetch_pages_total").await, 0.0, "restart refetched pages");
     assert_eq!(sqlite_rows(&db), before);
     assert!(again.terminate().success());
