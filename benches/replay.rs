@@ -37,18 +37,22 @@ use rdkafka::ClientConfig;
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use support::*;
 
-/// A KiB field of `/proc/PID/status` (`VmHWM:`, `VmRSS:`), 0 once gone.
-fn status_kib(pid: u32, field: &str) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    status.lines().find(|l| l.starts_with(field)).and_then(|l| l.split_whitespace().nth(1)?.parse().ok()).unwrap_or(0)
+/// A KiB field (`VmHWM:`, `RssAnon:`) of a `/proc/PID/status` text.
+fn field_kib(status: &str, name: &str) -> Option<u64> {
+    status.lines().find(|l| l.starts_with(name))?.split_whitespace().nth(1)?.parse().ok()
 }
 
-/// Resident memory of a process in KiB: anonymous pages, file pages.
+/// A KiB field of `/proc/PID/status`, 0 once gone.
+fn status_kib(pid: u32, field: &str) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    field_kib(&status, field).unwrap_or(0)
+}
+
+/// Resident memory of a process in KiB: anonymous pages, file pages (one
+/// read of its status, so both are from the same moment).
 fn rss_split(pid: u32) -> Option<(u64, u64)> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let field = |name: &str| -> Option<u64> {
-        status.lines().find(|l| l.starts_with(name))?.split_whitespace().nth(1)?.parse().ok()
-    };
+    let field = |name| field_kib(&status, name);
     Some((field("RssAnon:")?, field("RssFile:")? + field("RssShmem:").unwrap_or(0)))
 }
 
